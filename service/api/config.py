@@ -1,0 +1,41 @@
+"""Settings of the API process, read from TCONV_* environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import AnyHttpUrl, Field, computed_field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting is documented in README.md ("Configuration")."""
+
+    model_config = SettingsConfigDict(env_prefix="TCONV_", extra="ignore")
+
+    host: str = Field("127.0.0.1", description="Interface `python -m service` binds.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `python -m service` binds.")
+    workers: int = Field(1, ge=1, le=64, description="uvicorn worker processes.")
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+    max_search_triples: int = Field(
+        100_000,
+        ge=1,
+        description="Budget: (kernel_size, stride, dilation) combinations × dimensions one search may solve.",
+    )
+    max_search_options: int = Field(
+        100_000, ge=1, description="Budget: valid per-dimension options one search may rank."
+    )
+    worker_url: AnyHttpUrl | None = Field(
+        None, description="Standalone verification worker; unset means verify in-process."
+    )
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def verification_mode(self) -> str:
+        return "remote" if self.worker_url else "embedded"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

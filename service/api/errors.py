@@ -1,0 +1,63 @@
+"""Every error leaves the service as {"error": {"code", "message", "details"?}}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from service.solver.errors import SolverError
+
+
+def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(part) for part in loc if part not in ("body", "query", "path")]
+    return ".".join(parts) or "body"
+
+
+def validation_details(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Pydantic errors as {field, rule, message}; the message names the field."""
+    details = []
+    for error in errors:
+        message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+        field = _field_path(error.get("loc", ()))
+        details.append(
+            {"field": field, "rule": str(error.get("type", "invalid")), "message": f"{field}: {message}"}
+        )
+    return details
+
+
+def error_body(code: str, message: str, details: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        error["details"] = details
+    return {"error": error}
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    details = validation_details(list(exc.errors()))
+    message = "; ".join(d["message"] for d in details) or "invalid request"
+    return JSONResponse(error_body("invalid_request", message, details), status_code=422)
+
+
+async def _on_solver_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, SolverError)
+    details = [{"field": exc.field, "rule": exc.code, "message": exc.message}] if exc.field else None
+    return JSONResponse(error_body(exc.code, exc.message, details), status_code=422)
+
+
+async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    return JSONResponse(
+        error_body(code, str(exc.detail)), status_code=exc.status_code, headers=getattr(exc, "headers", None)
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(SolverError, _on_solver_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)

@@ -1,0 +1,38 @@
+"""create_app(settings): the FastAPI application."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from service import __version__
+from service.api.config import Settings, get_settings
+from service.api.errors import install_error_handlers
+from service.api.routes import api_router
+
+DESCRIPTION = """\
+Which PyTorch `ConvTranspose{1,2,3}d` layers turn this input size into that output size,
+and which of them should you use? Every answer agrees with PyTorch's CPU kernels:
+
+    out = (in - 1)·stride − 2·padding + dilation·(kernel_size − 1) + output_padding + 1
+    valid when output_padding < max(stride, dilation) and out >= 1
+
+Errors always have the body `{"error": {"code", "message", "details"?}}`.
+"""
+
+
+def _operation_id(route: APIRoute) -> str:
+    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    app = FastAPI(
+        title="tconv",
+        version=__version__,
+        description=DESCRIPTION,
+        generate_unique_id_function=_operation_id,
+    )
+    app.state.settings = settings or get_settings()
+    install_error_handlers(app)
+    app.include_router(api_router)
+    return app

@@ -1,0 +1,10 @@
+"""One APIRouter per resource, gathered here."""
+
+from fastapi import APIRouter
+
+from service.api.routes import ops, search, shape
+
+api_router = APIRouter()
+api_router.include_router(shape.router)
+api_router.include_router(search.router)
+api_router.include_router(ops.router)

@@ -1,0 +1,53 @@
+"""Operations: liveness, readiness, service information."""
+
+import platform
+
+from fastapi import APIRouter
+
+from service import __version__
+from service.api.deps import SettingsDep
+from service.api.schemas import HealthResponse, InfoResponse, ObjectiveOut, ReadyResponse
+from service.solver import limits
+from service.solver.ranking import OBJECTIVES
+
+router = APIRouter(tags=["ops"])
+
+
+def _worker_status(settings: SettingsDep) -> dict[str, object]:
+    return {
+        "mode": settings.verification_mode,
+        "url": str(settings.worker_url) if settings.worker_url else None,
+        "available": False,
+        "reason": "no verification worker is configured on this server",
+    }
+
+
+@router.get("/healthz", summary="Liveness: the process answers; checks no dependency")
+async def healthz() -> HealthResponse:
+    return HealthResponse(status="ok")
+
+
+@router.get("/readyz", summary="Readiness: ready to serve; reports the verification worker")
+def readyz(settings: SettingsDep) -> ReadyResponse:
+    # The solver has no dependencies, so the API is ready; verification is reported, not required.
+    return ReadyResponse(status="ready", worker=_worker_status(settings))
+
+
+@router.get("/v1/info", summary="Versions, limits, objectives and the verification worker")
+def info(settings: SettingsDep) -> InfoResponse:
+    caps = {
+        name.lower(): value
+        for name, value in vars(limits).items()
+        if name.startswith("MAX_") and isinstance(value, int)
+    }
+    caps["max_search_triples"] = settings.max_search_triples
+    caps["max_search_options"] = settings.max_search_options
+    return InfoResponse(
+        service="tconv",
+        version=__version__,
+        api_version="v1",
+        python=platform.python_version(),
+        limits=caps,
+        objectives=[ObjectiveOut(name=o.name, description=o.description) for o in OBJECTIVES.values()],
+        verification=_worker_status(settings),
+    )

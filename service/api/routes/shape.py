@@ -1,0 +1,24 @@
+"""POST /v1/shape: the forward calculator."""
+
+from fastapi import APIRouter
+
+from service.api.answers import answer_shape
+from service.api.schemas import ErrorResponse, ShapeRequest, ShapeResponse
+
+router = APIRouter(prefix="/v1", tags=["shape"])
+
+
+@router.post(
+    "/shape",
+    responses={
+        422: {"model": ErrorResponse, "description": "A field out of its domain (names field and rule)."}
+    },
+    summary="Output size of a ConvTranspose layer, or the rule PyTorch would refuse it by",
+)
+def shape(request: ShapeRequest) -> ShapeResponse:
+    """PyTorch's output size for ``input_size`` through the layer, with each dimension's derivation.
+
+    A layer PyTorch rejects (output_padding >= max(stride, dilation), output < 1, groups not
+    dividing the channels) is an answer: ``valid: false`` with the failed rule and by how much.
+    """
+    return answer_shape(request)

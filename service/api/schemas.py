@@ -1,0 +1,346 @@
+"""Request and response models: the one source of the wire schema and of /openapi.json.
+
+Ints are strict (no "7", 7.0 or true). Sizes and layer fields accept an int or an array
+of 1 to 3 ints; they are normalised to tuples here, at the boundary, and the rest of the
+service speaks tuples (as torch's ``_pair`` does).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StrictBool,
+    StrictInt,
+    WithJsonSchema,
+    model_validator,
+)
+
+from service.solver import limits
+from service.solver.enumeration import Bound
+
+IntOrDims = int | tuple[int, ...]
+
+
+def _dims_validator(lo: int, hi: int) -> PlainValidator:
+    """An int or an array of 1..3 ints, each in lo..hi, with a message that names the rule."""
+
+    def check(value: object) -> int:
+        if type(value) is not int:
+            raise ValueError(f"must be an integer (or an array of integers), got {value!r}")
+        if not lo <= value <= hi:
+            raise ValueError(f"must be in {lo}..{hi}, got {value}")
+        return value
+
+    def validate(value: object) -> IntOrDims:
+        if isinstance(value, list | tuple):
+            if not 1 <= len(value) <= limits.MAX_SPATIAL_DIMS:
+                raise ValueError(f"must have 1 to {limits.MAX_SPATIAL_DIMS} entries, got {len(value)}")
+            return tuple(check(v) for v in value)
+        return check(value)
+
+    return PlainValidator(validate)
+
+
+def _dims_schema(lo: int, hi: int, description: str) -> WithJsonSchema:
+    item = {"type": "integer", "minimum": lo, "maximum": hi}
+    array = {"type": "array", "items": item, "minItems": 1, "maxItems": limits.MAX_SPATIAL_DIMS}
+    return WithJsonSchema({"description": description, "anyOf": [item, array]})
+
+
+Size = Annotated[
+    IntOrDims,
+    _dims_validator(1, limits.MAX_SIZE),
+    _dims_schema(
+        1, limits.MAX_SIZE, "An integer (a square 2-D size) or an array of 1 to 3 integers (1-D, 2-D or 3-D)."
+    ),
+]
+KernelSize = Annotated[
+    IntOrDims,
+    _dims_validator(1, limits.MAX_KERNEL_SIZE),
+    _dims_schema(1, limits.MAX_KERNEL_SIZE, "Kernel size: an int, or one per dimension."),
+]
+Stride = Annotated[
+    IntOrDims,
+    _dims_validator(1, limits.MAX_STRIDE),
+    _dims_schema(1, limits.MAX_STRIDE, "Stride: an int, or one per dimension."),
+]
+Padding = Annotated[
+    IntOrDims,
+    _dims_validator(0, limits.MAX_PADDING),
+    _dims_schema(0, limits.MAX_PADDING, "Padding, cropped from both ends of the output."),
+]
+OutputPadding = Annotated[
+    IntOrDims,
+    _dims_validator(0, limits.MAX_OUTPUT_PADDING),
+    _dims_schema(0, limits.MAX_OUTPUT_PADDING, "Extra length added to one end of the output."),
+]
+Dilation = Annotated[
+    IntOrDims,
+    _dims_validator(1, limits.MAX_DILATION),
+    _dims_schema(1, limits.MAX_DILATION, "Spacing between kernel taps."),
+]
+
+Dtype = Literal["float32", "float64", "float16", "bfloat16"]
+
+
+class ChannelContext(BaseModel):
+    """Channels and cost context; used for the groups rule, for cost, and for verification."""
+
+    in_channels: StrictInt = Field(1, ge=1, le=limits.MAX_CHANNELS, description="Input channels.")
+    out_channels: StrictInt = Field(1, ge=1, le=limits.MAX_CHANNELS, description="Output channels.")
+    groups: StrictInt = Field(
+        1, ge=1, le=limits.MAX_CHANNELS, description="Blocked connections; divides both channel counts."
+    )
+    batch_size: StrictInt = Field(1, ge=1, le=limits.MAX_BATCH_SIZE, description="Batch size, for cost.")
+    bias: StrictBool = Field(True, description="Whether the layer has a bias.")
+    dtype: Dtype = Field("float32", description="Tensor dtype, for verification and memory.")
+
+
+class ShapeRequest(ChannelContext):
+    """A layer and an input size: what does PyTorch produce?"""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"input_size": 7, "kernel_size": 4, "stride": 2, "padding": 1}]},
+    )
+
+    input_size: Size
+    kernel_size: KernelSize
+    stride: Stride = 1
+    padding: Padding = 0
+    output_padding: OutputPadding = 0
+    dilation: Dilation = 1
+
+
+class ErrorInfo(BaseModel):
+    """A machine-readable ``code`` (stable snake_case) and a message for people."""
+
+    code: str = Field(description="Stable snake_case code, e.g. `output_padding_too_large`.")
+    message: str = Field(description="Which rule failed and by how much; wording may change.")
+    dim: int | None = Field(None, description="Spatial dimension (0-based) the rule failed in, if any.")
+
+
+class ErrorDetail(BaseModel):
+    field: str | None = Field(description="Dotted path of the offending request field.")
+    rule: str = Field(description="The rule that failed (pydantic error type or solver code).")
+    message: str
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: list[ErrorDetail] | None = None
+
+
+class ErrorResponse(BaseModel):
+    """The body of every 4xx/5xx response."""
+
+    error: ErrorBody
+
+
+class LayerOut(BaseModel):
+    """A ConvTranspose layer; every field has one entry per spatial dimension."""
+
+    kernel_size: list[int]
+    stride: list[int]
+    padding: list[int]
+    output_padding: list[int]
+    dilation: list[int]
+
+
+class DimensionOut(BaseModel):
+    input_size: int
+    output_size: int = Field(description="May be < 1 when the layer is invalid.")
+    derivation: str = Field(description="The forward formula with this dimension's numbers.")
+
+
+class ShapeResponse(BaseModel):
+    valid: bool
+    output_size: list[int] | None = Field(description="PyTorch's output spatial size; null when invalid.")
+    error: ErrorInfo | None = Field(description="The first rule PyTorch would refuse; null when valid.")
+    errors: list[ErrorInfo] = Field(description="Every rule the layer breaks, in dimension order.")
+    module: str = Field(description="`ConvTranspose1d`, `ConvTranspose2d` or `ConvTranspose3d`.")
+    layer: LayerOut
+    dimensions: list[DimensionOut]
+
+
+class Range(BaseModel):
+    """A search bound: ``{"min": a, "max": b}`` (inclusive) or ``{"values": [v, ...]}``.
+
+    A bare integer ``n`` means ``{"values": [n]}`` and a bare array means ``{"values": [...]}``.
+    ``min`` defaults to the field's smallest legal value.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"min": 1, "max": 8}, {"values": [2, 4]}]}
+    )
+
+    min: StrictInt | None = Field(None, ge=0)
+    max: StrictInt | None = Field(None, ge=0)
+    values: list[StrictInt] | None = Field(None, min_length=1, max_length=limits.MAX_RANGE_VALUES)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if type(value) is int:
+            return {"values": [value]}
+        if isinstance(value, list):
+            return {"values": value}
+        return value
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Range:
+        if self.values is not None and (self.min is not None or self.max is not None):
+            raise ValueError("give either min/max or values, not both")
+        if self.values is None and self.max is None:
+            raise ValueError("needs max (and optionally min) or values")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} is greater than max {self.max}")
+        return self
+
+    def to_bound(self, lo: int) -> Bound:
+        if self.values is not None:
+            return Bound.of_values(self.values)
+        assert self.max is not None
+        return Bound(self.min if self.min is not None else lo, self.max)
+
+
+def _range_within(lo: int, hi: int) -> Any:
+    def check(value: Range | None) -> Range | None:
+        if value is None:
+            return None
+        members = (
+            value.values
+            if value.values is not None
+            else [value.min if value.min is not None else lo, value.max]
+        )
+        bad = [v for v in members if v is not None and not lo <= v <= hi]
+        if bad:
+            raise ValueError(f"must lie within {lo}..{hi}, got {bad[0]}")
+        return value
+
+    return AfterValidator(check)
+
+
+ObjectiveName = Literal["balanced", "conventional"]
+
+
+class SearchRequest(ChannelContext):
+    """Find and rank every layer that maps ``input_size`` to ``output_size``."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"input_size": 7, "output_size": 14},
+                {
+                    "input_size": [16, 9],
+                    "output_size": [32, 18],
+                    "kernel_size": {"min": 2, "max": 6},
+                    "limit": 3,
+                },
+            ]
+        },
+    )
+
+    input_size: Size
+    output_size: Size
+    kernel_size: Annotated[Range, _range_within(1, limits.MAX_KERNEL_SIZE)] = Field(
+        default_factory=lambda: Range(min=1, max=8), description="Kernel sizes to consider. Default 1..8."
+    )
+    stride: Annotated[Range, _range_within(1, limits.MAX_STRIDE)] = Field(
+        default_factory=lambda: Range(min=1, max=8), description="Strides to consider. Default 1..8."
+    )
+    dilation: Annotated[Range, _range_within(1, limits.MAX_DILATION)] = Field(
+        default_factory=lambda: Range(values=[1]), description="Dilations to consider. Default [1]."
+    )
+    padding: Annotated[Range | None, _range_within(0, limits.MAX_PADDING)] = Field(
+        None, description="Paddings to consider. Default: 0..dilation·(kernel_size−1) for each candidate."
+    )
+    output_padding: Annotated[Range | None, _range_within(0, limits.MAX_OUTPUT_PADDING)] = Field(
+        None, description="Output paddings to consider. Default: the legal 0..max(stride, dilation)−1."
+    )
+    tie_dims: StrictBool = Field(
+        True,
+        description="Same kernel_size, stride and dilation in every dimension (padding and output_padding "
+        "are always per dimension). false: every parameter free per dimension.",
+    )
+    objective: ObjectiveName = Field("balanced", description="Named ranking; see GET /v1/info for the set.")
+    limit: StrictInt = Field(10, ge=1, le=limits.MAX_LIMIT, description="Page size.")
+    offset: StrictInt = Field(0, ge=0, description="Rank of the page's first candidate, minus one.")
+    verify: Literal["none", "meta", "device"] = Field(
+        "none", description="Attach a verification result to each candidate (see /v1/verify)."
+    )
+
+
+class VerificationOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    status: Literal["confirmed", "failed", "unavailable"]
+    output_size: list[int] | None = None
+    error: str | None = None
+    device: str | None = None
+    latency_ms: float | None = None
+
+
+class CandidateOut(BaseModel):
+    rank: int = Field(description="1-based position in the whole ranked list.")
+    layer: LayerOut
+    output_size: list[int]
+    score: int = Field(description="The objective's score: lower is better; the sum of score_terms.")
+    score_terms: dict[str, int] = Field(description="The objective's named terms, summed over dimensions.")
+    derivation: list[str] = Field(description="Per dimension, the forward formula filled in.")
+    snippet: str = Field(description="A ready-to-paste PyTorch constructor.")
+    verification: VerificationOut | None = None
+
+
+class NearestOut(BaseModel):
+    direction: Literal["below", "above"]
+    output_size: list[int]
+    example: CandidateOut
+
+
+class SearchResponse(BaseModel):
+    total: int = Field(description="Number of valid configurations in the whole space.")
+    candidates: list[CandidateOut] = Field(description="This page, best first.")
+    objective: str
+    tie_dims: bool
+    module: str
+    input_size: list[int]
+    output_size: list[int]
+    offset: int
+    limit: int
+    reason: str | None = Field(None, description="When total is 0: which bound blocks the request.")
+    nearest: list[NearestOut] = Field(
+        default_factory=list, description="When total is 0: the nearest reachable sizes below and above."
+    )
+
+
+class ObjectiveOut(BaseModel):
+    name: str
+    description: str
+
+
+class InfoResponse(BaseModel):
+    service: str
+    version: str
+    api_version: str
+    python: str
+    limits: dict[str, int]
+    objectives: list[ObjectiveOut]
+    verification: dict[str, Any]
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok"]
+
+
+class ReadyResponse(BaseModel):
+    status: Literal["ready", "degraded"]
+    worker: dict[str, Any]

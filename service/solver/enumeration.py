@@ -1,0 +1,223 @@
+"""Closed-form inverse of the forward size: every (k, s, d, p, op) per dimension that gives the target.
+
+For an input length i and target length o, the forward formula rearranges to
+
+    2·p − op = (i − 1)·s + d·(k − 1) + 1 − o  =: base
+
+so for each (kernel k, stride s, dilation d) the legal ``0 <= op < max(s, d)`` pins
+p to the integer interval ``[ceil(base / 2), floor((base + max(s, d) − 1) / 2)]`` and op to
+``2·p − base``: no loop over padding or output_padding, no trial instantiation.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from service.solver.errors import SolverError
+from service.solver.sizes import Dims
+
+
+class DimParams(NamedTuple):
+    """One dimension of a layer. Field order is the documented tie-break order."""
+
+    kernel_size: int
+    stride: int
+    dilation: int
+    padding: int
+    output_padding: int
+
+
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """An inclusive integer interval ``lo..hi``, optionally restricted to explicit ``values``.
+
+    >>> list(Bound(1, 3))
+    [1, 2, 3]
+    >>> Bound.of_values([4, 2, 2]).values
+    (2, 4)
+    """
+
+    lo: int
+    hi: int
+    values: tuple[int, ...] | None = None
+
+    @classmethod
+    def of_values(cls, values: Sequence[int]) -> Bound:
+        ordered = tuple(sorted(set(values)))
+        return cls(ordered[0], ordered[-1], ordered)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.values) if self.values is not None else iter(range(self.lo, self.hi + 1))
+
+    def __len__(self) -> int:
+        return len(self.values) if self.values is not None else max(0, self.hi - self.lo + 1)
+
+    def within(self, lo: int, hi: int) -> Sequence[int]:
+        """Members in ``lo..hi``, in ascending order, without walking the whole bound."""
+        lo, hi = max(lo, self.lo), min(hi, self.hi)
+        if lo > hi:
+            return ()
+        if self.values is None:
+            return range(lo, hi + 1)
+        return self.values[bisect.bisect_left(self.values, lo) : bisect.bisect_right(self.values, hi)]
+
+    def __contains__(self, value: object) -> bool:
+        if not isinstance(value, int) or not self.lo <= value <= self.hi:
+            return False
+        return self.values is None or bool(self.within(value, value))
+
+
+def _ceil_half(n: int) -> int:
+    return -((-n) // 2)
+
+
+def solve_dim(
+    input_size: int,
+    output_size: int,
+    *,
+    kernel_size: int,
+    stride: int,
+    dilation: int,
+    padding: Bound | None = None,
+    output_padding: Bound | None = None,
+) -> Sequence[int]:
+    """Every padding that, with its forced output_padding, maps ``input_size`` to ``output_size``.
+
+    ``padding`` None means the contract's default ``0..dilation·(kernel_size−1)``;
+    ``output_padding`` None means the whole legal range ``0..max(stride, dilation)−1``.
+    The output_padding of padding p is ``2·p − base`` (see the module docstring).
+
+    >>> list(solve_dim(7, 14, kernel_size=4, stride=2, dilation=1))
+    [1]
+    >>> list(solve_dim(7, 14, kernel_size=3, stride=2, dilation=1))  # p=1, op=1
+    [1]
+    """
+    base = (input_size - 1) * stride + dilation * (kernel_size - 1) + 1 - output_size
+    op_lo, op_hi = 0, max(stride, dilation) - 1
+    if output_padding is not None:
+        op_lo, op_hi = max(op_lo, output_padding.lo), min(op_hi, output_padding.hi)
+    pad = padding if padding is not None else Bound(0, dilation * (kernel_size - 1))
+    p_lo = max(_ceil_half(base + op_lo), 0)
+    p_hi = (base + op_hi) // 2
+    paddings = pad.within(p_lo, p_hi)
+    if output_padding is None or output_padding.values is None or not paddings:
+        return paddings
+    allowed = output_padding.values
+    if len(allowed) < len(paddings):
+        # Few explicit output_padding values: each gives at most one padding.
+        members = {(base + v) // 2 for v in allowed if (base + v) % 2 == 0}
+        return [p for p in sorted(members) if p in pad and p_lo <= p <= p_hi]
+    wanted = set(allowed)
+    return [p for p in paddings if 2 * p - base in wanted]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchBounds:
+    """The search space's bounds; ``None`` for padding/output_padding means the contract's default."""
+
+    kernel_size: Bound = field(default_factory=lambda: Bound(1, 8))
+    stride: Bound = field(default_factory=lambda: Bound(1, 8))
+    dilation: Bound = field(default_factory=lambda: Bound(1, 1))
+    padding: Bound | None = None
+    output_padding: Bound | None = None
+
+    def triples(self) -> Iterator[tuple[int, int, int]]:
+        for k in self.kernel_size:
+            for s in self.stride:
+                for d in self.dilation:
+                    yield k, s, d
+
+    @property
+    def triple_count(self) -> int:
+        return len(self.kernel_size) * len(self.stride) * len(self.dilation)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchSpace:
+    """Every valid layer for one search, per dimension, not yet crossed.
+
+    Tied: ``groups`` holds, per (kernel, stride, dilation) valid in every dimension,
+    one tuple of DimParams per dimension. Untied: ``groups`` holds a single entry whose
+    per-dimension tuples list every valid DimParams of that dimension.
+    """
+
+    input_size: Dims
+    output_size: Dims
+    tie_dims: bool
+    groups: tuple[tuple[tuple[DimParams, ...], ...], ...]
+
+    @property
+    def total(self) -> int:
+        """Exact number of valid layers, without materialising the cross product."""
+        total = 0
+        for per_dim in self.groups:
+            count = 1
+            for options in per_dim:
+                count *= len(options)
+            total += count
+        return total
+
+
+def build_space(
+    input_size: Dims,
+    output_size: Dims,
+    bounds: SearchBounds,
+    *,
+    tie_dims: bool = True,
+    max_triples: int,
+    max_options: int,
+) -> SearchSpace:
+    """Solve every dimension in closed form and group the answers for ranking.
+
+    Raises SolverError ``space_too_large`` (before doing the work) when the bounds
+    hold more than ``max_triples`` (kernel, stride, dilation) triples, or, after
+    solving, more than ``max_options`` valid per-dimension options.
+    """
+    ndim = len(input_size)
+    triple_count = bounds.triple_count
+    work = triple_count * ndim
+    if work > max_triples:
+        raise SolverError(
+            "space_too_large",
+            f"the bounds hold {len(bounds.kernel_size)} kernel_size × {len(bounds.stride)} stride × "
+            f"{len(bounds.dilation)} dilation = {triple_count:,} combinations over {ndim} dimensions "
+            f"({work:,}); the budget is {max_triples:,}: narrow kernel_size, stride or dilation",
+        )
+    per_dim: list[list[DimParams]] = [[] for _ in range(ndim)]
+    groups: list[tuple[tuple[DimParams, ...], ...]] = []
+    option_count = 0
+    for k, s, d in bounds.triples():
+        group: list[tuple[DimParams, ...]] = []
+        for i, o in zip(input_size, output_size, strict=True):
+            pads = solve_dim(
+                i,
+                o,
+                kernel_size=k,
+                stride=s,
+                dilation=d,
+                padding=bounds.padding,
+                output_padding=bounds.output_padding,
+            )
+            if tie_dims and not pads:
+                break
+            base = (i - 1) * s + d * (k - 1) + 1 - o
+            group.append(tuple(DimParams(k, s, d, p, 2 * p - base) for p in pads))
+            option_count += len(pads)
+        else:
+            if tie_dims:
+                groups.append(tuple(group))
+            else:
+                for dim, options in enumerate(group):
+                    per_dim[dim].extend(options)
+        if option_count > max_options:
+            raise SolverError(
+                "space_too_large",
+                f"more than {max_options:,} valid per-dimension options; narrow kernel_size, "
+                "stride, dilation, padding or output_padding",
+            )
+    if not tie_dims:
+        groups = [tuple(tuple(options) for options in per_dim)] if all(per_dim) else []
+    return SearchSpace(input_size, output_size, tie_dims, tuple(groups))

@@ -1,0 +1,18 @@
+"""Documented caps on request values; published by /v1/info and in the OpenAPI schema.
+
+They keep every answer inside the service's time budget; they are far above what
+real networks use (a 1024-wide kernel, a 2**20-pixel side).
+"""
+
+MAX_SPATIAL_DIMS = 3
+MAX_SIZE = 1 << 20
+MAX_KERNEL_SIZE = 1024
+MAX_STRIDE = 1024
+MAX_DILATION = 1024
+MAX_PADDING = 1 << 20
+# output_padding < max(stride, dilation) <= 1024, so 1023 is the largest value torch can accept.
+MAX_OUTPUT_PADDING = 1023
+MAX_CHANNELS = 1 << 16
+MAX_BATCH_SIZE = 1 << 16
+MAX_RANGE_VALUES = 256
+MAX_LIMIT = 1000

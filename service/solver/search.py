@@ -1,0 +1,158 @@
+"""One search from start to finish: space, ranked page, and, when nothing fits, why and what is near."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from service.solver.enumeration import Bound, SearchBounds, build_space
+from service.solver.ranking import Objective, RankedCandidate, RankedSpace, rank_space
+from service.solver.reachable import Reach, reach
+from service.solver.sizes import Dims
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """How much work one search may do (see build_space)."""
+
+    max_triples: int = 100_000
+    max_options: int = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class NearestSize:
+    """A reachable output size next to an unreachable request, with its best layer."""
+
+    direction: str
+    output_size: Dims
+    example: RankedCandidate
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    ranked: RankedSpace
+    candidates: list[RankedCandidate]
+    reason: str | None = None
+    nearest: list[NearestSize] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.ranked.total
+
+
+def _describe(bounds: SearchBounds) -> str:
+    def show(name: str, bound: Bound) -> str:
+        if bound.values is not None and len(bound.values) > 1:
+            return f"{name} in {list(bound.values)}"
+        return f"{name} {bound.lo}" if bound.lo == bound.hi else f"{name} {bound.lo}..{bound.hi}"
+
+    return ", ".join(
+        [
+            show("kernel_size", bounds.kernel_size),
+            show("stride", bounds.stride),
+            show("dilation", bounds.dilation),
+        ]
+    )
+
+
+def search(
+    input_size: Dims,
+    output_size: Dims,
+    *,
+    bounds: SearchBounds,
+    tie_dims: bool = True,
+    objective: str | Objective = "balanced",
+    offset: int = 0,
+    limit: int = 10,
+    budget: Budget = Budget(),
+) -> SearchResult:
+    """Rank every valid layer mapping ``input_size`` to ``output_size`` and return one page.
+
+    Raises SolverError ``space_too_large`` when the bounds exceed the budget.
+
+    >>> result = search((7, 7), (14, 14), bounds=SearchBounds(), limit=1)
+    >>> result.total, result.candidates[0].layer[0]
+    (15, DimParams(kernel_size=2, stride=2, dilation=1, padding=0, output_padding=0))
+    """
+    space = build_space(
+        input_size,
+        output_size,
+        bounds,
+        tie_dims=tie_dims,
+        max_triples=budget.max_triples,
+        max_options=budget.max_options,
+    )
+    ranked = rank_space(space, objective)
+    if ranked.total:
+        return SearchResult(ranked, ranked.page(offset=offset, limit=limit))
+    reason, sizes = _explain_empty(input_size, output_size, bounds, tie_dims=tie_dims)
+    nearest: list[NearestSize] = []
+    for direction, size in sizes:
+        example = search(
+            input_size, size, bounds=bounds, tie_dims=tie_dims, objective=objective, limit=1, budget=budget
+        )
+        nearest.append(NearestSize(direction, size, example.candidates[0]))
+    return SearchResult(ranked, [], reason, nearest)
+
+
+def _explain_empty(
+    input_size: Dims, output_size: Dims, bounds: SearchBounds, *, tie_dims: bool
+) -> tuple[str, list[tuple[str, Dims]]]:
+    """Name the blocking dimension or the tie, and the nearest reachable sizes below and above."""
+    reaches: dict[tuple[int, int, int], list[Reach]] = {
+        (k, s, d): [
+            reach(i, o, k=k, s=s, d=d, bounds=bounds) for i, o in zip(input_size, output_size, strict=True)
+        ]
+        for k, s, d in bounds.triples()
+    }
+    blocked = [
+        dim for dim in range(len(input_size)) if not any(per_dim[dim].exact for per_dim in reaches.values())
+    ]
+    within = _describe(bounds)
+    if blocked:
+        reason = "; ".join(
+            f"dim {dim}: no layer with {within} and the padding/output_padding bounds maps "
+            f"{input_size[dim]} to {output_size[dim]}"
+            for dim in blocked
+        )
+    else:
+        reason = (
+            "every dimension is reachable on its own, but no single (kernel_size, stride, dilation) "
+            "reaches all of them; set tie_dims to false to choose them per dimension"
+        )
+    sizes: list[tuple[str, Dims]] = []
+    for direction in ("below", "above"):
+        candidates = (
+            [_combine(per_dim, output_size, direction) for per_dim in reaches.values()]
+            if tie_dims
+            else [_combine_untied(list(reaches.values()), output_size, direction)]
+        )
+        reachable = [size for size in candidates if size is not None and size != output_size]
+        if reachable:
+            best = min(reachable, key=lambda size: (_distance(size, output_size), size))
+            sizes.append((direction, best))
+    return reason, sizes
+
+
+def _distance(size: Dims, target: Dims) -> int:
+    return sum(abs(a - b) for a, b in zip(size, target, strict=True))
+
+
+def _pick(r: Reach, target: int, direction: str) -> int | None:
+    if r.exact:
+        return target
+    return r.below if direction == "below" else r.above
+
+
+def _combine(per_dim: list[Reach], output_size: Dims, direction: str) -> Dims | None:
+    picked = [_pick(r, t, direction) for r, t in zip(per_dim, output_size, strict=True)]
+    return None if any(v is None for v in picked) else tuple(v for v in picked if v is not None)
+
+
+def _combine_untied(all_reaches: list[list[Reach]], output_size: Dims, direction: str) -> Dims | None:
+    picked: list[int] = []
+    for dim, target in enumerate(output_size):
+        options = [v for per_dim in all_reaches if (v := _pick(per_dim[dim], target, direction)) is not None]
+        if not options:
+            return None
+        picked.append(max(options) if direction == "below" else min(options))
+    return tuple(picked)
