@@ -153,6 +153,14 @@ def search_bounds(request: SearchRequest) -> SearchBounds:
     )
 
 
+def search_work(request: SearchRequest) -> int:
+    """Upper bound on the (kernel, stride, dilation) triples the solver visits, times dimensions."""
+    sizes = [request.input_size, request.output_size]
+    ndim = max((len(size) for size in sizes if isinstance(size, tuple)), default=2)
+    bounds = search_bounds(request)
+    return bounds.triple_count * ndim
+
+
 def answer_search(request: SearchRequest, budget: Budget) -> SearchResponse:
     ndim = _ndim(input_size=request.input_size, output_size=request.output_size)
     input_size = _dims(request.input_size, ndim, "input_size")

@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     max_search_options: int = Field(
         100_000, ge=1, description="Budget: valid per-dimension options one search may rank."
     )
+    inline_search_work: int = Field(
+        4096,
+        ge=0,
+        description="Searches whose triples × dimensions are at most this run on the event loop "
+        "(sub-millisecond); larger ones run in the threadpool.",
+    )
     worker_url: AnyHttpUrl | None = Field(
         None, description="Standalone verification worker; unset means verify in-process."
     )

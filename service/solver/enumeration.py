@@ -161,6 +161,27 @@ class SearchSpace:
         return total
 
 
+def stride_window(
+    input_size: int, output_size: int, *, kernel_size: int, dilation: int, padding_max: int
+) -> tuple[int, int] | None:
+    """A superset of the strides that can map ``input_size`` to ``output_size`` for (k, d).
+
+    ``base = 2·p − op`` grows by ``input_size − 1`` per unit of stride and must lie in
+    ``[−(max(s, d) − 1), 2·padding_max]``; with ``max(s, d) <= s + d − 1`` that bounds s on both
+    sides, so a search visits a few strides per (kernel, dilation) instead of all of them.
+    None means every stride (``input_size`` 1: the stride does not move the output).
+
+    >>> stride_window(7, 14, kernel_size=4, dilation=1, padding_max=3)
+    (1, 3)
+    """
+    if input_size == 1:
+        return None
+    reach = dilation * (kernel_size - 1)
+    low = -(-(output_size - reach - dilation + 1) // input_size)
+    high = (2 * padding_max - reach - 1 + output_size) // (input_size - 1)
+    return max(low, 1), high
+
+
 def build_space(
     input_size: Dims,
     output_size: Dims,
@@ -173,8 +194,8 @@ def build_space(
     """Solve every dimension in closed form and group the answers for ranking.
 
     Raises SolverError ``space_too_large`` (before doing the work) when the bounds
-    hold more than ``max_triples`` (kernel, stride, dilation) triples, or, after
-    solving, more than ``max_options`` valid per-dimension options.
+    hold more than ``max_triples`` (kernel, stride, dilation) triples over all dimensions,
+    or, after solving, more than ``max_options`` valid per-dimension options.
     """
     ndim = len(input_size)
     triple_count = bounds.triple_count
@@ -186,38 +207,52 @@ def build_space(
             f"{len(bounds.dilation)} dilation = {triple_count:,} combinations over {ndim} dimensions "
             f"({work:,}); the budget is {max_triples:,}: narrow kernel_size, stride or dilation",
         )
-    per_dim: list[list[DimParams]] = [[] for _ in range(ndim)]
-    groups: list[tuple[tuple[DimParams, ...], ...]] = []
-    option_count = 0
-    for k, s, d in bounds.triples():
-        group: list[tuple[DimParams, ...]] = []
-        for i, o in zip(input_size, output_size, strict=True):
-            pads = solve_dim(
-                i,
-                o,
-                kernel_size=k,
-                stride=s,
-                dilation=d,
-                padding=bounds.padding,
-                output_padding=bounds.output_padding,
-            )
-            if tie_dims and not pads:
-                break
-            base = (i - 1) * s + d * (k - 1) + 1 - o
-            group.append(tuple(DimParams(k, s, d, p, 2 * p - base) for p in pads))
-            option_count += len(pads)
-        else:
-            if tie_dims:
-                groups.append(tuple(group))
-            else:
-                for dim, options in enumerate(group):
-                    per_dim[dim].extend(options)
-        if option_count > max_options:
-            raise SolverError(
-                "space_too_large",
-                f"more than {max_options:,} valid per-dimension options; narrow kernel_size, "
-                "stride, dilation, padding or output_padding",
-            )
+    # Square sizes are the common case: solve each distinct (input, output) pair once.
+    pairs = list(dict.fromkeys(zip(input_size, output_size, strict=True)))
+    solved = {pair: _solve_pair(*pair, bounds) for pair in pairs}
+    option_count = sum(len(options) for per_triple in solved.values() for options in per_triple.values())
+    if option_count > max_options:
+        raise SolverError(
+            "space_too_large",
+            f"{option_count:,} valid per-dimension options exceed the budget of {max_options:,}; "
+            "narrow kernel_size, stride, dilation, padding or output_padding",
+        )
+    per_pair = [solved[pair] for pair in zip(input_size, output_size, strict=True)]
     if not tie_dims:
-        groups = [tuple(tuple(options) for options in per_dim)] if all(per_dim) else []
-    return SearchSpace(input_size, output_size, tie_dims, tuple(groups))
+        per_dim = [
+            tuple(option for triple in sorted(table) for option in table[triple]) for table in per_pair
+        ]
+        groups = [tuple(per_dim)] if all(per_dim) else []
+        return SearchSpace(input_size, output_size, tie_dims, tuple(groups))
+    shared = set(per_pair[0]).intersection(*per_pair[1:])
+    tied = tuple(tuple(table[triple] for table in per_pair) for triple in sorted(shared))
+    return SearchSpace(input_size, output_size, tie_dims, tied)
+
+
+def _solve_pair(
+    input_size: int, output_size: int, bounds: SearchBounds
+) -> dict[tuple[int, int, int], tuple[DimParams, ...]]:
+    """Every (kernel, stride, dilation) that reaches ``output_size``, with its per-dimension options."""
+    table: dict[tuple[int, int, int], tuple[DimParams, ...]] = {}
+    for k in bounds.kernel_size:
+        for d in bounds.dilation:
+            padding_max = bounds.padding.hi if bounds.padding is not None else d * (k - 1)
+            window = stride_window(
+                input_size, output_size, kernel_size=k, dilation=d, padding_max=padding_max
+            )
+            strides = bounds.stride if window is None else bounds.stride.within(*window)
+            reach = d * (k - 1) + 1 - output_size
+            for s in strides:
+                pads = solve_dim(
+                    input_size,
+                    output_size,
+                    kernel_size=k,
+                    stride=s,
+                    dilation=d,
+                    padding=bounds.padding,
+                    output_padding=bounds.output_padding,
+                )
+                if pads:
+                    base = (input_size - 1) * s + reach
+                    table[k, s, d] = tuple(DimParams(k, s, d, p, 2 * p - base) for p in pads)
+    return table

@@ -14,6 +14,7 @@ and a page at any offset is reached by skipping whole blocks, never by enumerati
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -197,31 +198,54 @@ class RankedCandidate:
 class RankedSpace:
     """A search space in objective order; ``page`` costs O(limit + groups), not O(space)."""
 
-    def __init__(self, space: SearchSpace, objective: Objective) -> None:
+    def __init__(self, space: SearchSpace, objective: Objective, *, sort_below: int = 256) -> None:
         self.space = space
         self.objective = objective
-        products: list[_Product] = []
-        for per_dim in space.groups:
-            leaves = [
-                _Leaf([(objective.dim_score(params, i, o), params) for params in options])
-                for options, i, o in zip(per_dim, space.input_size, space.output_size, strict=True)
-            ]
-            products.append(_Product(leaves))
-        self._root: _Union | _Product = products[0] if len(products) == 1 else _Union(products)
-        self.total = sum(self._root.hist.values()) if products else 0
+        self.total = space.total
+        # Square sizes share options across dimensions: score each distinct option once.
+        self._terms: dict[tuple[DimParams, int, int], Terms] = {}
+        score = self._dim_score
+
+        sizes = list(zip(space.input_size, space.output_size, strict=True))
+        self._sorted: list[tuple[int, Layer]] | None = None
+        self._root: _Union | _Product | None = None
+        if self.total <= sort_below:
+            # Small spaces (the common case) are cheaper to sort than to bucket.
+            self._sorted = sorted(
+                (sum(score(p, i, o) for p, (i, o) in zip(layer, sizes, strict=True)), layer)
+                for per_dim in space.groups
+                for layer in itertools.product(*per_dim)
+            )
+            return
+        products = [
+            _Product(
+                [
+                    _Leaf([(score(p, i, o), p) for p in options])
+                    for options, (i, o) in zip(per_dim, sizes, strict=True)
+                ]
+            )
+            for per_dim in space.groups
+        ]
+        self._root = products[0] if len(products) == 1 else _Union(products)
 
     def page(self, *, offset: int = 0, limit: int = 10) -> list[RankedCandidate]:
-        if not self.space.groups or limit <= 0:
+        if self._sorted is not None:
+            return [
+                RankedCandidate(offset + n + 1, score, layer, self.terms(layer))
+                for n, (score, layer) in enumerate(self._sorted[offset : offset + limit])
+            ]
+        if self._root is None or limit <= 0:
             return []
+        root = self._root
         found: list[RankedCandidate] = []
         rank = 0
-        for score in sorted(self._root.hist):
-            count = self._root.hist[score]
+        for score in sorted(root.hist):
+            count = root.hist[score]
             if rank + count <= offset:
                 rank += count
                 continue
             skip = max(0, offset - rank)
-            for layer in islice(self._root.layers_with(score, skip), limit - len(found)):
+            for layer in islice(root.layers_with(score, skip), limit - len(found)):
                 found.append(RankedCandidate(rank + skip + 1, score, layer, self.terms(layer)))
                 skip += 1
             if len(found) == limit:
@@ -229,15 +253,28 @@ class RankedSpace:
             rank += count
         return found
 
+    def _dim_terms(self, params: DimParams, i: int, o: int) -> Terms:
+        key = (params, i, o)
+        terms = self._terms.get(key)
+        if terms is None:
+            terms = self._terms[key] = self.objective.dim_terms(params, i, o)
+        return terms
+
+    def _dim_score(self, params: DimParams, i: int, o: int) -> int:
+        return sum(self._dim_terms(params, i, o).values())
+
     def terms(self, layer: Layer) -> Terms:
         """The objective's named terms of one layer, summed over its dimensions."""
         total: defaultdict[str, int] = defaultdict(int)
         for params, i, o in zip(layer, self.space.input_size, self.space.output_size, strict=True):
-            for name, value in self.objective.dim_terms(params, i, o).items():
+            for name, value in self._dim_terms(params, i, o).items():
                 total[name] += value
         return dict(total)
 
 
-def rank_space(space: SearchSpace, objective: str | Objective = "balanced") -> RankedSpace:
+def rank_space(
+    space: SearchSpace, objective: str | Objective = "balanced", *, sort_below: int = 256
+) -> RankedSpace:
+    """Rank a space; spaces of at most ``sort_below`` layers are sorted outright."""
     chosen = OBJECTIVES[objective] if isinstance(objective, str) else objective
-    return RankedSpace(space, chosen)
+    return RankedSpace(space, chosen, sort_below=sort_below)

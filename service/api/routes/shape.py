@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from service.api.answers import answer_shape
+from service.api.responses import ModelResponse
 from service.api.schemas import ErrorResponse, ShapeRequest, ShapeResponse
 
 router = APIRouter(prefix="/v1", tags=["shape"])
@@ -14,11 +15,13 @@ router = APIRouter(prefix="/v1", tags=["shape"])
         422: {"model": ErrorResponse, "description": "A field out of its domain (names field and rule)."}
     },
     summary="Output size of a ConvTranspose layer, or the rule PyTorch would refuse it by",
+    response_model=ShapeResponse,
+    response_class=ModelResponse,
 )
-def shape(request: ShapeRequest) -> ShapeResponse:
+def shape(request: ShapeRequest) -> ModelResponse:
     """PyTorch's output size for ``input_size`` through the layer, with each dimension's derivation.
 
     A layer PyTorch rejects (output_padding >= max(stride, dilation), output < 1, groups not
     dividing the channels) is an answer: ``valid: false`` with the failed rule and by how much.
     """
-    return answer_shape(request)
+    return ModelResponse(answer_shape(request))

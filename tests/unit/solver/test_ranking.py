@@ -40,6 +40,7 @@ def fully_sorted(space, objective):  # type: ignore[no-untyped-def]
     objective=st.sampled_from(sorted(OBJECTIVES)),
     offset=st.integers(0, 400),
     limit=st.integers(1, 50),
+    sort_below=st.sampled_from([0, 256]),
 )
 def test_pages_are_slices_of_the_sorted_space(
     ndim: int,
@@ -50,6 +51,7 @@ def test_pages_are_slices_of_the_sorted_space(
     objective: str,
     offset: int,
     limit: int,
+    sort_below: int,
 ) -> None:
     output = max(1, input_size * scale + delta)
     bounds = SearchBounds(kernel_size=Bound(1, 5), stride=Bound(1, 4), dilation=Bound(1, 2))
@@ -61,7 +63,7 @@ def test_pages_are_slices_of_the_sorted_space(
         max_triples=10**6,
         max_options=10**6,
     )
-    ranked = rank_space(space, objective)
+    ranked = rank_space(space, objective, sort_below=sort_below)
     reference = fully_sorted(space, OBJECTIVES[objective])
     assert ranked.total == len(reference) == space.total
     page = ranked.page(offset=offset, limit=limit)
