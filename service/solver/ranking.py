@@ -204,6 +204,7 @@ class RankedSpace:
         self.total = space.total
         # Square sizes share options across dimensions: score each distinct option once.
         self._terms: dict[tuple[DimParams, int, int], Terms] = {}
+        self._scores: dict[tuple[DimParams, int, int], int] = {}
         score = self._dim_score
 
         sizes = list(zip(space.input_size, space.output_size, strict=True))
@@ -261,7 +262,11 @@ class RankedSpace:
         return terms
 
     def _dim_score(self, params: DimParams, i: int, o: int) -> int:
-        return sum(self._dim_terms(params, i, o).values())
+        key = (params, i, o)
+        score = self._scores.get(key)
+        if score is None:
+            score = self._scores[key] = sum(self._dim_terms(params, i, o).values())
+        return score
 
     def terms(self, layer: Layer) -> Terms:
         """The objective's named terms of one layer, summed over its dimensions."""

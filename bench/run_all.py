@@ -1,0 +1,161 @@
+"""Benchmarks of issue "Foundation"; each compares two things measured in the same run.
+
+    .venv/bin/python bench/run_all.py            # or: make bench
+
+1. /v1/search over HTTP vs the loop a user writes instead (nn.ConvTranspose2d on the meta
+   device for every combination), 16x16 -> 32x32, kernel 1-12, stride 1-6, dilation 1-3.
+2. /v1/search throughput as a share of /healthz throughput, same server, 32 connections,
+   wrk (Debian's), thousands of distinct sizes (bench/search_queries.lua).
+3. Solver time to the first page of an untied 3-D space of >= 10**6 valid layers.
+
+Writes bench/results/latest.json and prints a Markdown table for the README.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._server import running_service
+
+HERE = Path(__file__).resolve().parent
+SPACE = {
+    "input_size": 16,
+    "output_size": 32,
+    "kernel_size": {"min": 1, "max": 12},
+    "stride": {"min": 1, "max": 6},
+    "dilation": {"min": 1, "max": 3},
+}
+
+
+def meta_loop() -> tuple[float, set[tuple[int, int, int, int, int]]]:
+    """What users write instead: try every combination on the meta device."""
+    import torch
+    from torch import nn
+
+    x = torch.empty(1, 1, 16, 16, device="meta")
+    found = set()
+    start = time.perf_counter()
+    for k in range(1, 13):
+        for s in range(1, 7):
+            for d in range(1, 4):
+                for p in range(d * (k - 1) + 1):
+                    for op in range(max(s, d)):
+                        layer = nn.ConvTranspose2d(
+                            1, 1, k, stride=s, padding=p, output_padding=op, dilation=d, device="meta"
+                        )
+                        try:
+                            if tuple(layer(x).shape[2:]) == (32, 32):
+                                found.add((k, s, d, p, op))
+                        except RuntimeError:
+                            pass
+    return time.perf_counter() - start, found
+
+
+def search_vs_meta(url: str) -> dict[str, Any]:
+    with httpx.Client(base_url=url, timeout=30) as client:
+        body = client.post("/v1/search", json={**SPACE, "limit": 1000}).json()
+    # One keep-alive connection from the standard library: little client time in the figure.
+    host, port = url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    payload = json.dumps(SPACE)
+    latencies = []
+    for _ in range(100):
+        start = time.perf_counter()
+        connection.request("POST", "/v1/search", payload, {"content-type": "application/json"})
+        response = connection.getresponse()
+        response.read()
+        latencies.append(time.perf_counter() - start)
+        assert response.status == 200
+    connection.close()
+    loop_s, found = meta_loop()
+    # The loop tries square layers only; the service's space also has per-dimension padding.
+    square = {
+        (
+            c["layer"]["kernel_size"][0],
+            c["layer"]["stride"][0],
+            c["layer"]["dilation"][0],
+            c["layer"]["padding"][0],
+            c["layer"]["output_padding"][0],
+        )
+        for c in body["candidates"]
+        if len(set(c["layer"]["padding"])) == 1 and len(set(c["layer"]["output_padding"])) == 1
+    }
+    assert body["total"] <= 1000, "raise the limit so every layer is compared"
+    assert square == found, f"service and meta loop disagree: {square ^ found}"
+    search_ms = statistics.median(latencies) * 1000
+    return {
+        "search_median_ms": round(search_ms, 2),
+        "meta_loop_s": round(loop_s, 2),
+        "speedup": round(loop_s * 1000 / search_ms),
+        "service_total": body["total"],
+        "meta_loop_found": len(found),
+    }
+
+
+def wrk(url: str, path: str, script: Path | None, seconds: int) -> float:
+    command = ["wrk", "-t1", "-c32", f"-d{seconds}s"]
+    if script:
+        command += ["-s", str(script)]
+    output = subprocess.run([*command, url + path], capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in output:
+        raise RuntimeError(f"wrk saw errors:\n{output}")
+    match = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    assert match, output
+    return float(match.group(1))
+
+
+def throughput(url: str, rounds: int = 3, seconds: int = 5) -> dict[str, Any]:
+    if not shutil.which("wrk"):
+        return {"skipped": "wrk is not installed (apt-get install wrk)"}
+    health, search = [], []
+    for _ in range(rounds):  # interleaved, so drift on a shared machine hits both alike
+        health.append(wrk(url, "/healthz", None, seconds))
+        search.append(wrk(url, "/v1/search", HERE / "search_queries.lua", seconds))
+    return {
+        "healthz_rps": round(statistics.mean(health)),
+        "search_rps": round(statistics.mean(search)),
+        "ratio": round(statistics.mean(search) / statistics.mean(health), 3),
+    }
+
+
+def large_space() -> dict[str, Any]:
+    from service.solver.enumeration import Bound, SearchBounds
+    from service.solver.search import Budget, search
+
+    bounds = SearchBounds(kernel_size=Bound(1, 16), stride=Bound(1, 8), dilation=Bound(1, 3))
+    timings, total = [], 0
+    for _ in range(7):
+        start = time.perf_counter()
+        result = search((16, 16, 16), (32, 32, 32), bounds=bounds, tie_dims=False, limit=10, budget=Budget())
+        timings.append(time.perf_counter() - start)
+        total = result.total
+    assert total >= 10**6, total
+    return {"total": total, "first_page_median_ms": round(statistics.median(timings) * 1000, 2)}
+
+
+def main() -> None:
+    results: dict[str, Any] = {"large_untied_space": large_space()}
+    with running_service() as url:
+        results["search_vs_meta_loop"] = search_vs_meta(url)
+        results["throughput"] = throughput(url)
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
