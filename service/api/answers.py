@@ -8,21 +8,34 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pydantic import ValidationError
+
+from service.api.errors import validation_details
 from service.api.schemas import (
+    BatchError,
     CandidateOut,
     ChannelContext,
     DimensionOut,
+    ErrorBody,
     ErrorInfo,
+    ExactSizesOut,
+    InvertRequest,
+    InvertResponse,
     LayerOut,
     NearestOut,
+    SearchBatchRequest,
+    SearchBatchResponse,
     SearchRequest,
     SearchResponse,
+    ShapeBatchRequest,
+    ShapeBatchResponse,
     ShapeRequest,
     ShapeResponse,
     VerificationOut,
 )
 from service.solver.enumeration import DimParams, SearchBounds
 from service.solver.errors import SolverError
+from service.solver.planning import ConvLayer, exact_input_sizes, invert_encoder
 from service.solver.ranking import RankedCandidate
 from service.solver.rules import check_layer
 from service.solver.search import Budget, search
@@ -210,3 +223,132 @@ def answer_search(request: SearchRequest, budget: Budget) -> SearchResponse:
             for near in result.nearest
         ],
     )
+
+
+def answer_invert(request: InvertRequest) -> InvertResponse:
+    convs = request.conv if isinstance(request.conv, list) else [request.conv]
+    if not convs:
+        raise SolverError("invalid_request", "conv: give at least one layer", field="conv")
+    array_lengths = [
+        len(value)
+        for conv in convs
+        for value in (conv.kernel_size, conv.stride, conv.padding, conv.dilation)
+        if isinstance(value, tuple)
+    ]
+    ndim = _ndim(input_size=request.input_size, **{f"conv_{n}": (0,) * n for n in set(array_lengths)})
+    input_size = _dims(request.input_size, ndim, "input_size")
+    layers = [
+        ConvLayer(
+            kernel_size=_dims(conv.kernel_size, ndim, f"conv[{n}].kernel_size"),
+            stride=_dims(conv.stride, ndim, f"conv[{n}].stride"),
+            padding=_dims(conv.padding, ndim, f"conv[{n}].padding"),
+            dilation=_dims(conv.dilation, ndim, f"conv[{n}].dilation"),
+        )
+        for n, conv in enumerate(convs)
+    ]
+    inversion = invert_encoder(input_size, layers)
+    decoder: list[LayerOut] = []
+    snippets: list[str] = []
+    # A decoder exists only for an encoder torch accepts in full.
+    for index in reversed(range(len(inversion.output_paddings) if inversion.is_valid else 0)):
+        layer = layers[index]
+        dims = [
+            DimParams(k, s, d, p, op)
+            for k, s, d, p, op in zip(
+                layer.kernel_size,
+                layer.stride,
+                layer.dilation,
+                layer.padding,
+                inversion.output_paddings[index],
+                strict=True,
+            )
+        ]
+        decoder.append(layer_out(dims))
+        snippets.append(snippet(dims, ChannelContext()))
+    exact = None
+    if inversion.is_valid:
+        per_dim = [
+            exact_input_sizes(
+                input_size[dim],
+                [(c.kernel_size[dim], c.stride[dim], c.padding[dim], c.dilation[dim]) for c in layers],
+            )
+            for dim in range(ndim)
+        ]
+        exact = ExactSizesOut(below=[b for b, _ in per_dim], above=[a for _, a in per_dim])
+    return InvertResponse(
+        valid=inversion.is_valid,
+        sizes=[list(size) for size in inversion.sizes],
+        decoder=decoder,
+        decoder_sizes=[list(size) for size in reversed(inversion.sizes[:-1])] if inversion.is_valid else [],
+        snippets=snippets,
+        error=ErrorInfo(
+            code="conv_kernel_larger_than_input", message=inversion.error, dim=inversion.failed_dim
+        )
+        if inversion.error
+        else None,
+        failed_layer=inversion.failed_layer,
+        exact_input_sizes=exact,
+        is_exact=inversion.is_valid and not any(any(ops) for ops in inversion.output_paddings),
+    )
+
+
+def _batch_error(exc: Exception) -> BatchError:
+    if isinstance(exc, ValidationError):
+        details = validation_details([dict(error) for error in exc.errors()])
+        message = "; ".join(d["message"] for d in details)
+        return BatchError(error=ErrorBody(code="invalid_request", message=message, details=details))
+    assert isinstance(exc, SolverError)
+    return BatchError(error=ErrorBody(code=exc.code, message=exc.message))
+
+
+def answer_shape_batch(request: ShapeBatchRequest) -> ShapeBatchResponse:
+    results: list[ShapeResponse | BatchError] = []
+    for query in request.queries:
+        try:
+            results.append(answer_shape(ShapeRequest.model_validate(query)))
+        except (ValidationError, SolverError) as exc:
+            results.append(_batch_error(exc))
+    return ShapeBatchResponse(results=results)
+
+
+def answer_search_batch(request: SearchBatchRequest, budget: Budget, *, max_work: int) -> SearchBatchResponse:
+    """Every item as /v1/search would answer it; the whole batch's work is capped up front."""
+    parsed: list[SearchRequest | BatchError] = []
+    for query in request.queries:
+        try:
+            item = SearchRequest.model_validate(query)
+        except ValidationError as exc:
+            parsed.append(_batch_error(exc))
+            continue
+        # An item over its own budget fails alone (as /v1/search would) and costs the batch nothing.
+        item_work = search_work(item)
+        if item_work > budget.max_triples:
+            parsed.append(
+                BatchError(
+                    error=ErrorBody(
+                        code="space_too_large",
+                        message=f"{item_work:,} (kernel_size, stride, dilation) combinations × dimensions "
+                        f"exceed the budget of {budget.max_triples:,}: narrow kernel_size, stride, dilation",
+                    )
+                )
+            )
+            continue
+        parsed.append(item)
+    work = sum(search_work(item) for item in parsed if isinstance(item, SearchRequest))
+    if work > max_work:
+        raise SolverError(
+            "batch_too_large",
+            f"the batch holds {work:,} (kernel_size, stride, dilation) combinations × dimensions; the "
+            f"budget per batch is {max_work:,}: split it or narrow the bounds",
+            field="queries",
+        )
+    results: list[SearchResponse | BatchError] = []
+    for entry in parsed:
+        if isinstance(entry, BatchError):
+            results.append(entry)
+            continue
+        try:
+            results.append(answer_search(entry, budget))
+        except SolverError as exc:
+            results.append(_batch_error(exc))
+    return SearchBatchResponse(results=results)

@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     max_search_options: int = Field(
         100_000, ge=1, description="Budget: valid per-dimension options one search may rank."
     )
+    max_batch_search_work: int = Field(
+        2_000_000,
+        ge=1,
+        description="Budget: summed (kernel, stride, dilation) combinations × dimensions of a search batch.",
+    )
     inline_search_work: int = Field(
         4096,
         ge=0,

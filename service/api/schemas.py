@@ -344,3 +344,97 @@ class HealthResponse(BaseModel):
 class ReadyResponse(BaseModel):
     status: Literal["ready", "degraded"]
     worker: dict[str, Any]
+
+
+class ConvIn(BaseModel):
+    """An encoder Conv layer; each field an int (broadcast) or one per dimension."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kernel_size: KernelSize
+    stride: Stride = 1
+    padding: Padding = 0
+    dilation: Dilation = 1
+
+
+class InvertRequest(BaseModel):
+    """Undo the shape change of a Conv layer or of an encoder (a list, applied in order)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "input_size": [572, 572],
+                    "conv": [{"kernel_size": 3, "stride": 2, "padding": 1}] * 4,
+                }
+            ]
+        },
+    )
+
+    input_size: Size
+    conv: ConvIn | list[ConvIn] = Field(description="One Conv layer or the encoder's layers in order.")
+
+
+class ExactSizesOut(BaseModel):
+    below: list[int | None] = Field(
+        description="Per dimension, the nearest exact input size <= the given one."
+    )
+    above: list[int | None] = Field(
+        description="Per dimension, the nearest exact input size >= the given one."
+    )
+
+
+class InvertResponse(BaseModel):
+    valid: bool
+    sizes: list[list[int]] = Field(description="The input size, then the size after each encoder layer.")
+    decoder: list[LayerOut] = Field(
+        description="ConvTranspose layers in decoder order (last encoder layer first)."
+    )
+    decoder_sizes: list[list[int]] = Field(
+        description="Size after each decoder layer; the last is input_size."
+    )
+    snippets: list[str] = Field(description="PyTorch constructors of the decoder layers, in decoder order.")
+    error: ErrorInfo | None = None
+    failed_layer: int | None = Field(None, description="Index of the encoder layer torch would refuse.")
+    exact_input_sizes: ExactSizesOut | None = Field(
+        None,
+        description="Nearest input sizes at which every stage is exact (no output_padding needed, so a "
+        "plain mirrored decoder lines up with every skip connection).",
+    )
+    is_exact: bool = Field(description="Whether every stage is already exact at this input size.")
+
+
+BatchQuery = dict[str, Any]
+
+
+class ShapeBatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    queries: list[BatchQuery] = Field(
+        min_length=1,
+        max_length=limits.MAX_SHAPE_BATCH,
+        description=f"Up to {limits.MAX_SHAPE_BATCH} /v1/shape requests; a malformed one fails alone.",
+    )
+
+
+class SearchBatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    queries: list[BatchQuery] = Field(
+        min_length=1,
+        max_length=limits.MAX_SEARCH_BATCH,
+        description=f"Up to {limits.MAX_SEARCH_BATCH} /v1/search requests; one item's failure fails alone.",
+    )
+
+
+class BatchError(BaseModel):
+    error: ErrorBody
+
+
+class ShapeBatchResponse(BaseModel):
+    results: list[ShapeResponse | BatchError] = Field(description="In request order.")
+
+
+class SearchBatchResponse(BaseModel):
+    results: list[SearchResponse | BatchError] = Field(description="In request order.")

@@ -172,7 +172,7 @@ def stride_window(
     None means every stride (``input_size`` 1: the stride does not move the output).
 
     >>> stride_window(7, 14, kernel_size=4, dilation=1, padding_max=3)
-    (1, 3)
+    (2, 2)
     """
     if input_size == 1:
         return None

@@ -2,9 +2,11 @@
 
 from fastapi import APIRouter
 
-from service.api.routes import ops, search, shape
+from service.api.routes import batch, invert, ops, search, shape
 
 api_router = APIRouter()
 api_router.include_router(shape.router)
 api_router.include_router(search.router)
+api_router.include_router(batch.router)
+api_router.include_router(invert.router)
 api_router.include_router(ops.router)

@@ -1,0 +1,53 @@
+"""POST /v1/shape/batch and /v1/search/batch: many questions in one call, answered in order."""
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+
+from service.api.answers import answer_search_batch, answer_shape_batch
+from service.api.deps import BudgetDep, SettingsDep
+from service.api.responses import ModelResponse
+from service.api.schemas import (
+    ErrorResponse,
+    SearchBatchRequest,
+    SearchBatchResponse,
+    ShapeBatchRequest,
+    ShapeBatchResponse,
+)
+
+router = APIRouter(prefix="/v1", tags=["batch"])
+
+
+@router.post(
+    "/shape/batch",
+    responses={422: {"model": ErrorResponse, "description": "Not a list of 1 to 10,000 queries."}},
+    response_model=ShapeBatchResponse,
+    response_class=ModelResponse,
+    summary="Validate up to 10,000 layers in one call (the NAS filter)",
+)
+async def shape_batch(request: ShapeBatchRequest) -> ModelResponse:
+    """Each item answered as /v1/shape would; a malformed item is ``{"error": ...}`` alone."""
+    return ModelResponse(await run_in_threadpool(answer_shape_batch, request))
+
+
+@router.post(
+    "/search/batch",
+    responses={
+        422: {
+            "model": ErrorResponse,
+            "description": "Not a list of 1 to 1,000 queries, or over the batch budget (`batch_too_large`).",
+        }
+    },
+    response_model=SearchBatchResponse,
+    response_class=ModelResponse,
+    summary="Up to 1,000 searches in one call, answered in order",
+)
+async def search_batch(
+    request: SearchBatchRequest, budget: BudgetDep, settings: SettingsDep
+) -> ModelResponse:
+    """Each item answered as /v1/search would; one item's failure does not fail the others. The
+    batch's summed work is capped by ``TCONV_MAX_BATCH_SEARCH_WORK``.
+    """
+    answer = await run_in_threadpool(
+        answer_search_batch, request, budget, max_work=settings.max_batch_search_work
+    )
+    return ModelResponse(answer)

@@ -1,0 +1,25 @@
+"""POST /v1/invert: mirror a Conv encoder into ConvTranspose layers that restore every size."""
+
+from fastapi import APIRouter
+
+from service.api.answers import answer_invert
+from service.api.responses import ModelResponse
+from service.api.schemas import ErrorResponse, InvertRequest, InvertResponse
+
+router = APIRouter(prefix="/v1", tags=["invert"])
+
+
+@router.post(
+    "/invert",
+    responses={422: {"model": ErrorResponse, "description": "A field out of its domain."}},
+    response_model=InvertResponse,
+    response_class=ModelResponse,
+    summary="Undo a Conv layer's (or an encoder's) shape change exactly",
+)
+def invert(request: InvertRequest) -> ModelResponse:
+    """The size after each encoder layer and, in decoder order, the ConvTranspose layer (same
+    kernel, stride, padding, dilation) whose output_padding restores each size exactly. Also the
+    nearest input sizes at which every stage is exact, so a plain mirrored decoder lines up
+    with every skip connection. An encoder torch would refuse is 200 with ``valid: false``.
+    """
+    return ModelResponse(answer_invert(request))
