@@ -146,11 +146,64 @@ def large_space() -> dict[str, Any]:
     return {"total": total, "first_page_median_ms": round(statistics.median(timings) * 1000, 2)}
 
 
+def _post(connection: http.client.HTTPConnection, path: str, body: Any) -> Any:
+    connection.request("POST", path, json.dumps(body), {"content-type": "application/json"})
+    response = connection.getresponse()
+    payload = json.loads(response.read())
+    assert response.status == 200, payload
+    return payload
+
+
+def batches(url: str) -> dict[str, Any]:
+    """1,000 searches as one batch vs one by one; 10,000 shapes in one call (issue "Planning")."""
+    host, port = url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=120)
+    searches = [{"input_size": 1 + n % 97, "output_size": 2 + (n * 7) % 301} for n in range(1000)]
+    start = time.perf_counter()
+    singles = [_post(connection, "/v1/search", query) for query in searches]
+    one_by_one_s = time.perf_counter() - start
+    start = time.perf_counter()
+    batch = _post(connection, "/v1/search/batch", {"queries": searches})["results"]
+    batch_s = time.perf_counter() - start
+    assert batch == singles
+    shapes = [
+        {
+            "input_size": 1 + n % 64,
+            "kernel_size": 1 + n % 7,
+            "stride": 1 + n % 4,
+            "padding": n % 3,
+            "output_padding": n % 5,
+        }
+        for n in range(10_000)
+    ]
+    from service.api.answers import answer_shape_batch
+    from service.api.schemas import ShapeBatchRequest
+
+    request = ShapeBatchRequest(queries=shapes)
+    server = []
+    for _ in range(3):
+        start = time.perf_counter()
+        answer_shape_batch(request).model_dump_json()
+        server.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    _post(connection, "/v1/shape/batch", {"queries": shapes})
+    shape_http_s = time.perf_counter() - start
+    connection.close()
+    return {
+        "search_1000_one_by_one_s": round(one_by_one_s, 3),
+        "search_1000_batch_s": round(batch_s, 3),
+        "batch_speedup": round(one_by_one_s / batch_s, 2),
+        "shape_10000_server_ms": round(min(server) * 1000, 1),
+        "shape_10000_http_ms": round(shape_http_s * 1000, 1),
+    }
+
+
 def main() -> None:
     results: dict[str, Any] = {"large_untied_space": large_space()}
     with running_service() as url:
         results["search_vs_meta_loop"] = search_vs_meta(url)
         results["throughput"] = throughput(url)
+        results["batches"] = batches(url)
     out = HERE / "results"
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
