@@ -178,21 +178,19 @@ def answer_search(request: SearchRequest, budget: Budget) -> SearchResponse:
     ndim = _ndim(input_size=request.input_size, output_size=request.output_size)
     input_size = _dims(request.input_size, ndim, "input_size")
     output_size = _dims(request.output_size, ndim, "output_size")
+    echo = {
+        "objective": request.objective,
+        "tie_dims": request.tie_dims,
+        "module": module_name(ndim),
+        "input_size": list(input_size),
+        "output_size": list(output_size),
+        "offset": request.offset,
+        "limit": request.limit,
+    }
     channel_reason = _channel_reason(request)
     if channel_reason:
         # Like /v1/shape, a rule PyTorch enforces is an answer: nothing in the space is valid.
-        return SearchResponse(
-            total=0,
-            candidates=[],
-            objective=request.objective,
-            tie_dims=request.tie_dims,
-            module=module_name(ndim),
-            input_size=list(input_size),
-            output_size=list(output_size),
-            offset=request.offset,
-            limit=request.limit,
-            reason=channel_reason,
-        )
+        return SearchResponse(total=0, candidates=[], reason=channel_reason, **echo)
     result = search(
         input_size,
         output_size,
@@ -206,13 +204,6 @@ def answer_search(request: SearchRequest, budget: Budget) -> SearchResponse:
     return SearchResponse(
         total=result.total,
         candidates=[_candidate(found, request, input_size, output_size) for found in result.candidates],
-        objective=request.objective,
-        tie_dims=request.tie_dims,
-        module=module_name(ndim),
-        input_size=list(input_size),
-        output_size=list(output_size),
-        offset=request.offset,
-        limit=request.limit,
         reason=result.reason,
         nearest=[
             NearestOut(
@@ -222,6 +213,7 @@ def answer_search(request: SearchRequest, budget: Budget) -> SearchResponse:
             )
             for near in result.nearest
         ],
+        **echo,
     )
 
 
