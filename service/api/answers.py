@@ -15,6 +15,7 @@ from service.api.schemas import (
     BatchError,
     CandidateOut,
     ChannelContext,
+    CostOut,
     DimensionOut,
     ErrorBody,
     ErrorInfo,
@@ -33,6 +34,7 @@ from service.api.schemas import (
     ShapeResponse,
     VerificationOut,
 )
+from service.solver.cost import layer_cost
 from service.solver.enumeration import DimParams, SearchBounds
 from service.solver.errors import SolverError
 from service.solver.planning import ConvLayer, exact_input_sizes, invert_encoder
@@ -63,6 +65,19 @@ def _ndim(**sizes: int | Sequence[int]) -> int:
         raise SolverError("dimension_mismatch", str(exc), field=next(iter(sizes))) from exc
 
 
+def _cost(input_size: Dims, kernel_size: Dims, context: ChannelContext) -> CostOut:
+    cost = layer_cost(
+        input_size,
+        kernel_size,
+        in_channels=context.in_channels,
+        out_channels=context.out_channels,
+        groups=context.groups,
+        batch_size=context.batch_size,
+        bias=context.bias,
+    )
+    return CostOut(parameters=cost.parameters, macs=cost.macs)
+
+
 def answer_shape(request: ShapeRequest) -> ShapeResponse:
     ndim = _ndim(input_size=request.input_size)
     input_size = _dims(request.input_size, ndim, "input_size")
@@ -86,6 +101,7 @@ def answer_shape(request: ShapeRequest) -> ShapeResponse:
             DimensionOut(input_size=i, output_size=o, derivation=text)
             for i, o, text in zip(input_size, check.output_size, check.derivations, strict=True)
         ],
+        cost=_cost(input_size, fields["kernel_size"], request) if check.is_valid else None,
     )
 
 
@@ -137,6 +153,7 @@ def _candidate(
         score_terms=found.terms,
         derivation=[derivation(i, **p._asdict()) for i, p in zip(input_size, found.layer, strict=True)],
         snippet=snippet(found.layer, request),
+        cost=_cost(input_size, tuple(p.kernel_size for p in found.layer), request),
         verification=verification,
     )
 

@@ -154,6 +154,13 @@ class LayerOut(BaseModel):
     dilation: list[int]
 
 
+class CostOut(BaseModel):
+    """Cost for the request's channel context (in/out channels, groups, batch, bias)."""
+
+    parameters: int = Field(description="Weights plus bias, as `sum(p.numel() for p in layer.parameters())`.")
+    macs: int = Field(description="Multiply-accumulates; torch's FlopCounterMode reports 2 × this.")
+
+
 class DimensionOut(BaseModel):
     input_size: int
     output_size: int = Field(description="May be < 1 when the layer is invalid.")
@@ -168,6 +175,7 @@ class ShapeResponse(BaseModel):
     module: str = Field(description="`ConvTranspose1d`, `ConvTranspose2d` or `ConvTranspose3d`.")
     layer: LayerOut
     dimensions: list[DimensionOut]
+    cost: CostOut | None = Field(description="Parameters and MACs; null when the layer is invalid.")
 
 
 class Range(BaseModel):
@@ -297,6 +305,7 @@ class CandidateOut(BaseModel):
     score_terms: dict[str, int] = Field(description="The objective's named terms, summed over dimensions.")
     derivation: list[str] = Field(description="Per dimension, the forward formula filled in.")
     snippet: str = Field(description="A ready-to-paste PyTorch constructor.")
+    cost: CostOut
     verification: VerificationOut | None = None
 
 
