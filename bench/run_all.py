@@ -185,6 +185,8 @@ def batches(url: str) -> dict[str, Any]:
         start = time.perf_counter()
         answer_shape_batch(request).model_dump_json()
         server.append(time.perf_counter() - start)
+    connection.close()  # idle past uvicorn's keep-alive while timing in-process: reconnect
+    connection = http.client.HTTPConnection(host, int(port), timeout=120)
     start = time.perf_counter()
     _post(connection, "/v1/shape/batch", {"queries": shapes})
     shape_http_s = time.perf_counter() - start
