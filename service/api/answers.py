@@ -35,7 +35,7 @@ from service.api.schemas import (
     VerificationOut,
 )
 from service.solver.cost import layer_cost
-from service.solver.enumeration import DimParams, SearchBounds
+from service.solver.enumeration import DimParams, SearchBounds, triple_budget_error
 from service.solver.errors import SolverError
 from service.solver.planning import ConvLayer, exact_input_sizes, invert_encoder
 from service.solver.ranking import RankedCandidate
@@ -183,12 +183,14 @@ def search_bounds(request: SearchRequest) -> SearchBounds:
     )
 
 
+def search_ndim(request: SearchRequest) -> int:
+    sizes = [request.input_size, request.output_size]
+    return max((len(size) for size in sizes if isinstance(size, tuple)), default=2)
+
+
 def search_work(request: SearchRequest) -> int:
     """Upper bound on the (kernel, stride, dilation) triples the solver visits, times dimensions."""
-    sizes = [request.input_size, request.output_size]
-    ndim = max((len(size) for size in sizes if isinstance(size, tuple)), default=2)
-    bounds = search_bounds(request)
-    return bounds.triple_count * ndim
+    return search_bounds(request).triple_count * search_ndim(request)
 
 
 def answer_search(request: SearchRequest, budget: Budget) -> SearchResponse:
@@ -330,17 +332,9 @@ def answer_search_batch(request: SearchBatchRequest, budget: Budget, *, max_work
             parsed.append(_batch_error(exc))
             continue
         # An item over its own budget fails alone (as /v1/search would) and costs the batch nothing.
-        item_work = search_work(item)
-        if item_work > budget.max_triples:
-            parsed.append(
-                BatchError(
-                    error=ErrorBody(
-                        code="space_too_large",
-                        message=f"{item_work:,} (kernel_size, stride, dilation) combinations × dimensions "
-                        f"exceed the budget of {budget.max_triples:,}: narrow kernel_size, stride, dilation",
-                    )
-                )
-            )
+        over = triple_budget_error(search_bounds(item), search_ndim(item), budget.max_triples)
+        if over is not None:
+            parsed.append(_batch_error(over))
             continue
         parsed.append(item)
     work = sum(search_work(item) for item in parsed if isinstance(item, SearchRequest))

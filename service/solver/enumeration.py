@@ -182,6 +182,20 @@ def stride_window(
     return max(low, 1), high
 
 
+def triple_budget_error(bounds: SearchBounds, ndim: int, max_triples: int) -> SolverError | None:
+    """The ``space_too_large`` error when the bounds exceed the triple budget, else None."""
+    triple_count = bounds.triple_count
+    work = triple_count * ndim
+    if work <= max_triples:
+        return None
+    return SolverError(
+        "space_too_large",
+        f"the bounds hold {len(bounds.kernel_size)} kernel_size × {len(bounds.stride)} stride × "
+        f"{len(bounds.dilation)} dilation = {triple_count:,} combinations over {ndim} dimensions "
+        f"({work:,}); the budget is {max_triples:,}: narrow kernel_size, stride or dilation",
+    )
+
+
 def build_space(
     input_size: Dims,
     output_size: Dims,
@@ -197,16 +211,9 @@ def build_space(
     hold more than ``max_triples`` (kernel, stride, dilation) triples over all dimensions,
     or, after solving, more than ``max_options`` valid per-dimension options.
     """
-    ndim = len(input_size)
-    triple_count = bounds.triple_count
-    work = triple_count * ndim
-    if work > max_triples:
-        raise SolverError(
-            "space_too_large",
-            f"the bounds hold {len(bounds.kernel_size)} kernel_size × {len(bounds.stride)} stride × "
-            f"{len(bounds.dilation)} dilation = {triple_count:,} combinations over {ndim} dimensions "
-            f"({work:,}); the budget is {max_triples:,}: narrow kernel_size, stride or dilation",
-        )
+    over = triple_budget_error(bounds, len(input_size), max_triples)
+    if over is not None:
+        raise over
     # Square sizes are the common case: solve each distinct (input, output) pair once.
     pairs = list(dict.fromkeys(zip(input_size, output_size, strict=True)))
     solved = {pair: _solve_pair(*pair, bounds) for pair in pairs}
