@@ -17,6 +17,7 @@ from service.api.schemas import (
     ChannelContext,
     CostOut,
     DimensionOut,
+    DimOverlapOut,
     ErrorBody,
     ErrorInfo,
     ExactSizesOut,
@@ -24,6 +25,7 @@ from service.api.schemas import (
     InvertResponse,
     LayerOut,
     NearestOut,
+    OverlapOut,
     SearchBatchRequest,
     SearchBatchResponse,
     SearchRequest,
@@ -37,6 +39,7 @@ from service.api.schemas import (
 from service.solver.cost import layer_cost
 from service.solver.enumeration import DimParams, SearchBounds, triple_budget_error
 from service.solver.errors import SolverError
+from service.solver.overlap import layer_overlap
 from service.solver.planning import ConvLayer, exact_input_sizes, invert_encoder
 from service.solver.ranking import RankedCandidate
 from service.solver.rules import check_layer
@@ -44,6 +47,7 @@ from service.solver.search import Budget, search
 from service.solver.sizes import Dims, broadcast, derivation, resolve_ndim
 
 LAYER_FIELDS = ("kernel_size", "stride", "padding", "output_padding", "dilation")
+PARAM_ORDER = DimParams._fields
 DEFAULTS = {"stride": 1, "padding": 0, "output_padding": 0, "dilation": 1}
 
 
@@ -78,6 +82,35 @@ def _cost(input_size: Dims, kernel_size: Dims, context: ChannelContext) -> CostO
     return CostOut(parameters=cost.parameters, macs=cost.macs)
 
 
+def overlap_out(input_size: Dims, layer: Sequence[DimParams]) -> OverlapOut:
+    overlap = layer_overlap(
+        input_size,
+        kernel_size=[p.kernel_size for p in layer],
+        stride=[p.stride for p in layer],
+        dilation=[p.dilation for p in layer],
+        padding=[p.padding for p in layer],
+        output_padding=[p.output_padding for p in layer],
+    )
+    return OverlapOut(
+        min_count=overlap.min_count,
+        max_count=overlap.max_count,
+        holes=overlap.holes,
+        uniform_interior=overlap.uniform_interior,
+        checkerboard=overlap.is_checkerboard,
+        dims=[
+            DimOverlapOut(
+                min_count=dim.min_count,
+                max_count=dim.max_count,
+                holes=dim.holes,
+                interior=[dim.interior_start, dim.interior_stop],
+                interior_counts=list(dim.interior_counts),
+                checkerboard=dim.is_checkerboard,
+            )
+            for dim in overlap.dims
+        ],
+    )
+
+
 def answer_shape(request: ShapeRequest) -> ShapeResponse:
     ndim = _ndim(input_size=request.input_size)
     input_size = _dims(request.input_size, ndim, "input_size")
@@ -102,6 +135,11 @@ def answer_shape(request: ShapeRequest) -> ShapeResponse:
             for i, o, text in zip(input_size, check.output_size, check.derivations, strict=True)
         ],
         cost=_cost(input_size, fields["kernel_size"], request) if check.is_valid else None,
+        overlap=overlap_out(
+            input_size, [DimParams(*dim) for dim in zip(*(fields[n] for n in PARAM_ORDER), strict=True)]
+        )
+        if check.is_valid
+        else None,
     )
 
 
@@ -154,6 +192,7 @@ def _candidate(
         derivation=[derivation(i, **p._asdict()) for i, p in zip(input_size, found.layer, strict=True)],
         snippet=snippet(found.layer, request),
         cost=_cost(input_size, tuple(p.kernel_size for p in found.layer), request),
+        overlap=overlap_out(input_size, found.layer),
         verification=verification,
     )
 
@@ -206,6 +245,13 @@ def answer_search(request: SearchRequest, budget: Budget) -> SearchResponse:
         "offset": request.offset,
         "limit": request.limit,
     }
+    if request.objective == "latency":
+        raise SolverError(
+            "objective_unavailable",
+            "objective 'latency' ranks by latency measured on the verification worker, and no worker "
+            "is configured on this server; use 'balanced', 'quality', 'cost' or 'conventional'",
+            field="objective",
+        )
     channel_reason = _channel_reason(request)
     if channel_reason:
         # Like /v1/shape, a rule PyTorch enforces is an answer: nothing in the space is valid.

@@ -161,6 +161,35 @@ class CostOut(BaseModel):
     macs: int = Field(description="Multiply-accumulates; torch's FlopCounterMode reports 2 × this.")
 
 
+class DimOverlapOut(BaseModel):
+    min_count: int
+    max_count: int
+    holes: int = Field(description="Output positions along this dimension that no input reaches.")
+    interior: list[int] = Field(
+        description="[start, stop) of the output positions every kernel tap reaches from inside the input."
+    )
+    interior_counts: list[int] = Field(description="The distinct overlap counts over the interior.")
+    checkerboard: bool = Field(description="The interior count is not constant along this dimension.")
+
+
+class OverlapOut(BaseModel):
+    """The all-ones experiment, computed: ones input, ones weights, no bias; each output pixel
+    holds how many (input pixel, kernel tap) pairs reach it. The n-D map is the outer product of
+    the per-dimension counts."""
+
+    min_count: int
+    max_count: int
+    holes: int = Field(description="Output pixels no input pixel reaches (they hold only the bias).")
+    uniform_interior: bool | None = Field(
+        description="Whether every pixel of the interior gets the same count; null when the interior "
+        "is empty (the input is too small for any pixel to see every tap)."
+    )
+    checkerboard: bool = Field(
+        description="Uneven overlap (Odena et al., 2016): in some dimension the interior count varies."
+    )
+    dims: list[DimOverlapOut]
+
+
 class DimensionOut(BaseModel):
     input_size: int
     output_size: int = Field(description="May be < 1 when the layer is invalid.")
@@ -176,6 +205,7 @@ class ShapeResponse(BaseModel):
     layer: LayerOut
     dimensions: list[DimensionOut]
     cost: CostOut | None = Field(description="Parameters and MACs; null when the layer is invalid.")
+    overlap: OverlapOut | None = Field(description="The overlap analysis; null when the layer is invalid.")
 
 
 class Range(BaseModel):
@@ -236,7 +266,7 @@ def _range_within(lo: int, hi: int) -> Any:
     return AfterValidator(check)
 
 
-ObjectiveName = Literal["balanced", "conventional"]
+ObjectiveName = Literal["balanced", "quality", "cost", "conventional", "latency"]
 
 
 class SearchRequest(ChannelContext):
@@ -301,11 +331,17 @@ class CandidateOut(BaseModel):
     rank: int = Field(description="1-based position in the whole ranked list.")
     layer: LayerOut
     output_size: list[int]
-    score: int = Field(description="The objective's score: lower is better; the sum of score_terms.")
-    score_terms: dict[str, int] = Field(description="The objective's named terms, summed over dimensions.")
+    score: int = Field(
+        description="The objective's score: lower is better. "
+        "The sum of score_terms (their product for `cost`)."
+    )
+    score_terms: dict[str, int] = Field(
+        description="The objective's named terms, combined over dimensions as the score is."
+    )
     derivation: list[str] = Field(description="Per dimension, the forward formula filled in.")
     snippet: str = Field(description="A ready-to-paste PyTorch constructor.")
     cost: CostOut
+    overlap: OverlapOut
     verification: VerificationOut | None = None
 
 
@@ -334,6 +370,9 @@ class SearchResponse(BaseModel):
 class ObjectiveOut(BaseModel):
     name: str
     description: str
+    available: bool = Field(
+        True, description="False for `latency` while no verification worker is reachable."
+    )
 
 
 class InfoResponse(BaseModel):

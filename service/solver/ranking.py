@@ -1,14 +1,14 @@
 """Named objectives and the ranked list of a search space, paged without sorting the space.
 
 Every objective scores one dimension of a layer with integer terms (lower is better);
-a layer's score is the sum over its dimensions. Integer scores make ties exact, so the
-order is a documented total order:
+a layer's score is the sum over its dimensions (the product, for ``cost``). Integer scores
+make ties exact, so the order is a documented total order:
 
     (score, then the per-dimension parameters (kernel_size, stride, dilation, padding,
     output_padding) compared dimension by dimension, smallest first)
 
-Pages come from score histograms: the histogram of a cross product is the convolution of
-its factors' histograms, so the rank of the first layer with score ``T`` is a prefix sum,
+Pages come from score histograms: the histogram of a cross product is the (sum or product)
+convolution of its factors' histograms, so the rank of the first layer with score ``T`` is a prefix sum,
 and a page at any offset is reached by skipping whole blocks, never by enumerating them.
 """
 
@@ -20,58 +20,84 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
+from typing import Literal
 
 from service.solver.enumeration import DimParams, SearchSpace
+from service.solver.overlap import DimOverlap, dim_overlap
 
 Terms = dict[str, int]
 
 
 @dataclass(frozen=True, slots=True)
 class Objective:
-    """A named ranking: ``dim_terms`` scores one dimension; lower totals rank first."""
+    """A named ranking: ``dim_terms`` scores one dimension; lower totals rank first.
+
+    ``combine`` says how dimensions combine: ``"sum"`` adds the per-dimension scores,
+    ``"product"`` multiplies them (for costs that scale with ∏ kernel_size; every
+    per-dimension score of a product objective is then >= 1).
+    """
 
     name: str
     description: str
     dim_terms: Callable[[DimParams, int, int], Terms]
+    combine: Literal["sum", "product"] = "sum"
 
     def dim_score(self, params: DimParams, input_size: int, output_size: int) -> int:
         return sum(self.dim_terms(params, input_size, output_size).values())
 
 
-def overlap_is_uneven(kernel_size: int, stride: int, dilation: int) -> bool:
-    """Whether the interior of an all-ones transposed convolution is not constant.
-
-    Interior output position y receives one contribution per tap t with
-    t·dilation ≡ y (mod stride). With g = gcd(stride, dilation) > 1 the residues not
-    divisible by g receive none (holes); with g = 1 the taps spread evenly over the
-    residues exactly when stride divides kernel_size (Odena et al., 2016).
-
-    >>> overlap_is_uneven(3, 2, 1), overlap_is_uneven(4, 2, 1), overlap_is_uneven(2, 2, 2)
-    (True, False, True)
-    """
-    if stride == 1:
-        return False
-    return math.gcd(stride, dilation) > 1 or kernel_size % stride != 0
+def params_overlap(params: DimParams, input_size: int) -> DimOverlap:
+    k, s, d, p, op = params
+    return dim_overlap(input_size, kernel_size=k, stride=s, dilation=d, padding=p, output_padding=op)
 
 
-# Weights: an artifact outweighs any sum of the mild terms a realistic layer can reach,
-# so a layer with one never ranks above a layer without.
-ARTIFACT_WEIGHT = 100_000
+# An artifact outweighs any sum of the mild terms a layer within the limits can reach
+# (3 dimensions × at most ~10^8), so a layer with one never ranks above a layer without.
+ARTIFACT_WEIGHT = 10**12
+
+
+def _artifact_terms(params: DimParams, input_size: int) -> Terms:
+    overlap = params_overlap(params, input_size)
+    return {
+        "holes": ARTIFACT_WEIGHT if overlap.has_holes else 0,
+        "checkerboard": ARTIFACT_WEIGHT if overlap.is_checkerboard else 0,
+    }
+
+
+def _misalignment(params: DimParams) -> int:
+    """Half-pixels between the kernel's centre and the input pixel's centre after cropping."""
+    k, s, d, p, _ = params
+    return abs(d * (k - 1) + 1 - s - 2 * p)
 
 
 def _balanced_terms(params: DimParams, input_size: int, output_size: int) -> Terms:
-    k, s, d, p, op = params
-    # Half-pixels between the kernel's centre and the input pixel's centre after cropping.
-    misalignment = abs(d * (k - 1) + 1 - s - 2 * p)
+    k, _, d, _, op = params
     return {
-        "uneven_overlap": ARTIFACT_WEIGHT if overlap_is_uneven(k, s, d) else 0,
-        # Positions past the last input's reach receive nothing but the bias.
-        "uncovered_border": ARTIFACT_WEIGHT if op > p else 0,
+        **_artifact_terms(params, input_size),
         "output_padding": 10 * op,
-        "misalignment": 10 * misalignment,
+        "misalignment": 10 * _misalignment(params),
         "kernel_size": 2 * k,
         "dilation": 40 * (d - 1),
     }
+
+
+def _quality_terms(params: DimParams, input_size: int, output_size: int) -> Terms:
+    overlap = params_overlap(params, input_size)
+    k, _, d, _, op = params
+    return {
+        **_artifact_terms(params, input_size),
+        # Border fall-off: how far the count drops from its peak, relative to the peak.
+        "overlap_spread": 1000 * (overlap.max_count - overlap.min_count) // max(overlap.max_count, 1),
+        "misalignment": 10 * _misalignment(params),
+        "output_padding": 10 * op,
+        "kernel_size": k,
+        "dilation": 40 * (d - 1),
+    }
+
+
+def _cost_terms(params: DimParams, input_size: int, output_size: int) -> Terms:
+    # MACs and parameters are both (channel factor) × ∏ kernel_size for a fixed input.
+    return {"kernel_taps": params.kernel_size}
 
 
 def _conventional_terms(params: DimParams, input_size: int, output_size: int) -> Terms:
@@ -90,11 +116,29 @@ OBJECTIVES: dict[str, Objective] = {
         Objective(
             name="balanced",
             description=(
-                "Default. No layer with uneven overlap (checkerboard or interior holes) or an "
-                "uncovered border (output_padding > padding) ranks above one without; then "
-                "output_padding 0, centred cropping, a small kernel, dilation 1."
+                "Default. No layer with holes (output pixels no input reaches) or a checkerboard "
+                "(uneven overlap in the interior) ranks above one without; then output_padding 0, "
+                "centred cropping, a small kernel, dilation 1."
             ),
             dim_terms=_balanced_terms,
+        ),
+        Objective(
+            name="quality",
+            description=(
+                "Overlap uniformity first: no holes, no checkerboard, then the smallest fall-off of "
+                "the overlap count at the borders ((max − min) / max), then centred cropping, "
+                "output_padding 0, a small kernel, dilation 1."
+            ),
+            dim_terms=_quality_terms,
+        ),
+        Objective(
+            name="cost",
+            description=(
+                "Fewest multiply-accumulates, then fewest parameters: for a fixed input and channel "
+                "context both are proportional to ∏ kernel_size, which is the score."
+            ),
+            dim_terms=_cost_terms,
+            combine="product",
         ),
         Objective(
             name="conventional",
@@ -111,12 +155,27 @@ Layer = tuple[DimParams, ...]
 Histogram = dict[int, int]
 
 
-def _convolve(a: Histogram, b: Histogram) -> Histogram:
-    out: defaultdict[int, int] = defaultdict(int)
-    for key_a, count_a in a.items():
-        for key_b, count_b in b.items():
-            out[key_a + key_b] += count_a * count_b
-    return dict(out)
+@dataclass(frozen=True, slots=True)
+class _Combine:
+    """How per-dimension scores make a layer's score: a sum, or a product of positive scores."""
+
+    is_product: bool
+
+    def join(self, a: int, b: int) -> int:
+        return a * b if self.is_product else a + b
+
+    def rest(self, score: int, head: int) -> int | None:
+        """The score the remaining dimensions need so that ``join(head, rest) == score``."""
+        if not self.is_product:
+            return score - head
+        return score // head if score % head == 0 else None
+
+    def convolve(self, a: Histogram, b: Histogram) -> Histogram:
+        out: defaultdict[int, int] = defaultdict(int)
+        for key_a, count_a in a.items():
+            for key_b, count_b in b.items():
+                out[self.join(key_a, key_b)] += count_a * count_b
+        return dict(out)
 
 
 class _Leaf:
@@ -139,15 +198,16 @@ class _Leaf:
 class _Product:
     """Cross product of per-dimension leaves, ordered dimension by dimension."""
 
-    __slots__ = ("first", "hist", "rest")
+    __slots__ = ("combine", "first", "hist", "rest")
 
-    def __init__(self, leaves: Sequence[_Leaf]) -> None:
+    def __init__(self, leaves: Sequence[_Leaf], combine: _Combine) -> None:
+        self.combine = combine
         self.first = leaves[0]
         self.rest: _Leaf | _Product | None = None
         self.hist = self.first.hist
         if len(leaves) > 1:
-            self.rest = leaves[1] if len(leaves) == 2 else _Product(leaves[1:])
-            self.hist = _convolve(self.first.hist, self.rest.hist)
+            self.rest = leaves[1] if len(leaves) == 2 else _Product(leaves[1:], combine)
+            self.hist = combine.convolve(self.first.hist, self.rest.hist)
 
     def layers_with(self, score: int, skip: int) -> Iterator[Layer]:
         if self.rest is None:
@@ -155,11 +215,12 @@ class _Product:
             return
         rest = self.rest
         for head_score, head in self.first.items:
-            count = rest.hist.get(score - head_score, 0)
-            if count <= skip:
+            needed = self.combine.rest(score, head_score)
+            count = 0 if needed is None else rest.hist.get(needed, 0)
+            if needed is None or count <= skip:
                 skip -= count
                 continue
-            for tail in rest.layers_with(score - head_score, skip):
+            for tail in rest.layers_with(needed, skip):
                 yield (head, *tail)
             skip = 0
 
@@ -202,6 +263,7 @@ class RankedSpace:
         self.space = space
         self.objective = objective
         self.total = space.total
+        self._combine = _Combine(objective.combine == "product")
         # Square sizes share options across dimensions: score each distinct option once.
         self._terms: dict[tuple[DimParams, int, int], Terms] = {}
         self._scores: dict[tuple[DimParams, int, int], int] = {}
@@ -212,8 +274,9 @@ class RankedSpace:
         self._root: _Union | _Product | None = None
         if self.total <= sort_below:
             # Small spaces (the common case) are cheaper to sort than to bucket.
+            reduce = math.prod if self._combine.is_product else sum
             self._sorted = sorted(
-                (sum(score(p, i, o) for p, (i, o) in zip(layer, sizes, strict=True)), layer)
+                (reduce(score(p, i, o) for p, (i, o) in zip(layer, sizes, strict=True)), layer)
                 for per_dim in space.groups
                 for layer in itertools.product(*per_dim)
             )
@@ -223,7 +286,8 @@ class RankedSpace:
                 [
                     _Leaf([(score(p, i, o), p) for p in options])
                     for options, (i, o) in zip(per_dim, sizes, strict=True)
-                ]
+                ],
+                self._combine,
             )
             for per_dim in space.groups
         ]
@@ -269,12 +333,13 @@ class RankedSpace:
         return score
 
     def terms(self, layer: Layer) -> Terms:
-        """The objective's named terms of one layer, summed over its dimensions."""
-        total: defaultdict[str, int] = defaultdict(int)
+        """The objective's named terms of one layer, combined over its dimensions."""
+        total: dict[str, int] = {}
+        join = self._combine.join
         for params, i, o in zip(layer, self.space.input_size, self.space.output_size, strict=True):
             for name, value in self._dim_terms(params, i, o).items():
-                total[name] += value
-        return dict(total)
+                total[name] = value if name not in total else join(total[name], value)
+        return total
 
 
 def rank_space(

@@ -116,7 +116,7 @@ def test_snippet_runs_in_torch(client: TestClient) -> None:
 
 def test_info_lists_objectives_and_limits(client: TestClient) -> None:
     info = client.get("/v1/info").json()
-    assert [o["name"] for o in info["objectives"]] == list(OBJECTIVES)
+    assert [o["name"] for o in info["objectives"]] == [*OBJECTIVES, "latency"]
     assert info["limits"]["max_limit"] == 1000
     assert info["limits"]["max_search_triples"] >= 1
     assert client.get("/healthz").json() == {"status": "ok"}
@@ -126,7 +126,7 @@ def test_info_lists_objectives_and_limits(client: TestClient) -> None:
 def test_objective_names_in_the_schema_match_the_solver(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()
     objective = schema["components"]["schemas"]["SearchRequest"]["properties"]["objective"]
-    assert objective["enum"] == list(OBJECTIVES)
+    assert objective["enum"] == [*OBJECTIVES, "latency"]
     operation_ids = {op["operationId"] for path in schema["paths"].values() for op in path.values()}
     assert {"shape-shape", "search-search", "ops-healthz"} <= operation_ids
 
@@ -139,3 +139,23 @@ def test_api_does_not_import_torch() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_latency_without_a_worker_is_a_422_that_says_so(client: TestClient) -> None:
+    response = client.post("/v1/search", json={"input_size": 7, "output_size": 14, "objective": "latency"})
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "objective_unavailable"
+    assert "worker" in response.json()["error"]["message"]
+
+
+def test_cost_and_quality_objectives_answer(client: TestClient) -> None:
+    cost = client.post("/v1/search", json={"input_size": 7, "output_size": 14, "objective": "cost"}).json()
+    macs = [c["cost"]["macs"] for c in cost["candidates"]]
+    assert macs == sorted(macs)
+    assert cost["candidates"][0]["layer"]["kernel_size"] == [1, 1]
+    quality = client.post(
+        "/v1/search", json={"input_size": 7, "output_size": 14, "objective": "quality"}
+    ).json()
+    assert quality["total"] == cost["total"]
+    assert not quality["candidates"][0]["overlap"]["checkerboard"]
+    assert quality["candidates"][0]["overlap"]["holes"] == 0

@@ -10,6 +10,11 @@ from service.api.schemas import HealthResponse, InfoResponse, ObjectiveOut, Read
 from service.solver import limits
 from service.solver.ranking import OBJECTIVES
 
+LATENCY_DESCRIPTION = (
+    "Fastest first, as measured on the verification worker (median forward time for the request's "
+    "channel context); needs a worker."
+)
+
 router = APIRouter(tags=["ops"])
 
 
@@ -48,6 +53,9 @@ def info(settings: SettingsDep) -> InfoResponse:
         api_version="v1",
         python=platform.python_version(),
         limits=caps,
-        objectives=[ObjectiveOut(name=o.name, description=o.description) for o in OBJECTIVES.values()],
+        objectives=[
+            *(ObjectiveOut(name=o.name, description=o.description) for o in OBJECTIVES.values()),
+            ObjectiveOut(name="latency", description=LATENCY_DESCRIPTION, available=False),
+        ],
         verification=_worker_status(settings),
     )

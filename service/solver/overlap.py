@@ -1,0 +1,185 @@
+"""The all-ones experiment made exact: how many (input pixel, kernel tap) pairs reach each output pixel.
+
+Apply a transposed convolution to an all-ones input with all-ones weights and no bias; output
+position y then holds the number of pairs (input x, tap t) with ``x·s + t·d = y + p`` (before
+cropping, position q = y + p). Per dimension this count is computed arithmetically: tap t
+reaches only the residue class ``q ≡ t·d (mod s)``, and within that class it covers a run of
+``input_size`` consecutive positions. So each residue class is a sum of intervals, swept in
+O(taps log taps), and a dimension costs O(stride + kernel_size·log kernel_size), never
+O(output_size). The 2-D and 3-D maps are outer products of the per-dimension counts.
+
+Terms:
+- holes: output positions no input reaches (kernel taps that skip residues, e.g.
+  kernel_size < stride or gcd(stride, dilation) > 1, or output_padding past the last reach);
+- interior: positions every tap reaches from inside the input,
+  ``(k−1)·d <= q <= (i−1)·s``; away from the borders the count depends only on ``q mod s``;
+- checkerboard: the interior count is not constant (Odena et al., 2016, "Deconvolution and
+  Checkerboard Artifacts"). Along any line of the n-D map the counts are one dimension's counts
+  scaled, so an n-D layer has a checkerboard when any of its dimensions has one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class DimOverlap:
+    """One dimension's overlap counts over the output (after padding and output_padding)."""
+
+    output_size: int
+    min_count: int
+    max_count: int
+    holes: int
+    interior_start: int
+    interior_stop: int
+    interior_counts: tuple[int, ...]
+
+    @property
+    def has_interior(self) -> bool:
+        return self.interior_stop > self.interior_start
+
+    @property
+    def is_checkerboard(self) -> bool:
+        return len(self.interior_counts) > 1
+
+    @property
+    def has_holes(self) -> bool:
+        return self.holes > 0
+
+
+def dim_overlap(
+    input_size: int, *, kernel_size: int, stride: int, dilation: int, padding: int, output_padding: int
+) -> DimOverlap:
+    """Exact overlap statistics of one dimension (see the module docstring).
+
+    ``kernel 3, stride 2`` gives the classic 1-2-1-2 checkerboard; ``kernel 4, stride 2,
+    padding 1`` is even inside and thins to 1 at the borders:
+
+    >>> o = dim_overlap(4, kernel_size=3, stride=2, dilation=1, padding=1, output_padding=1)
+    >>> o.min_count, o.max_count, o.holes, o.interior_counts, o.is_checkerboard
+    (1, 2, 0, (1, 2), True)
+    >>> o = dim_overlap(4, kernel_size=4, stride=2, dilation=1, padding=1, output_padding=0)
+    >>> o.min_count, o.max_count, o.holes, o.interior_counts, o.is_checkerboard
+    (1, 2, 0, (2,), False)
+    """
+    k, s, d, p = kernel_size, stride, dilation, padding
+    full = (input_size - 1) * s + d * (k - 1) + 1
+    size = full - 2 * p + output_padding
+    first, last = p, p + size - 1  # the output window in uncropped coordinates
+    offsets_by_residue: defaultdict[int, list[int]] = defaultdict(list)
+    for t in range(k):
+        offsets_by_residue[t * d % s].append(t * d)
+
+    low, high, holes = math.inf, 0, 0
+    for residue in range(s):
+        # Positions q = residue + s·j of the window; tap offset o covers j in [(o − residue)/s, + i).
+        j_first = -((residue - first) // s)
+        j_last = (last - residue) // s
+        if j_first > j_last:
+            continue
+        deltas: defaultdict[int, int] = defaultdict(int)
+        for offset in offsets_by_residue.get(residue, ()):
+            start = (offset - residue) // s
+            deltas[start] += 1
+            deltas[start + input_size] -= 1
+        count = sum(1 for o in offsets_by_residue.get(residue, ()) if (o - residue) // s <= j_first)
+        count -= sum(
+            1 for o in offsets_by_residue.get(residue, ()) if (o - residue) // s + input_size <= j_first
+        )
+        position = j_first
+        for point in sorted(j for j in deltas if j_first < j <= j_last):
+            low, high = min(low, count), max(high, count)
+            if count == 0:
+                holes += point - position
+            count += deltas[point]
+            position = point
+        low, high = min(low, count), max(high, count)
+        if count == 0:
+            holes += j_last + 1 - position
+
+    interior_first = max(first, d * (k - 1))
+    interior_last = min(last, (input_size - 1) * s)
+    if interior_first > interior_last:
+        counts: tuple[int, ...] = ()
+    else:
+        residues = (
+            range(s)
+            if interior_last - interior_first + 1 >= s
+            else {q % s for q in range(interior_first, interior_last + 1)}
+        )
+        counts = tuple(sorted({len(offsets_by_residue.get(r, ())) for r in residues}))
+    return DimOverlap(
+        output_size=size,
+        min_count=int(low),
+        max_count=high,
+        holes=holes,
+        interior_start=interior_first - p,
+        interior_stop=max(interior_first, interior_last + 1) - p,
+        interior_counts=counts,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Overlap:
+    """The n-D overlap map's statistics, from its per-dimension factors."""
+
+    dims: tuple[DimOverlap, ...]
+
+    @property
+    def min_count(self) -> int:
+        return math.prod(dim.min_count for dim in self.dims)
+
+    @property
+    def max_count(self) -> int:
+        return math.prod(dim.max_count for dim in self.dims)
+
+    @property
+    def holes(self) -> int:
+        """Positions where some dimension's count is 0 (the product is 0 exactly there)."""
+        return math.prod(dim.output_size for dim in self.dims) - math.prod(
+            dim.output_size - dim.holes for dim in self.dims
+        )
+
+    @property
+    def is_checkerboard(self) -> bool:
+        return any(dim.is_checkerboard for dim in self.dims)
+
+    @property
+    def uniform_interior(self) -> bool | None:
+        """Whether the n-D interior holds one count; None when the interior is empty."""
+        if not all(dim.has_interior for dim in self.dims):
+            return None
+        values = {1}
+        for dim in self.dims:
+            values = {v * c for v in values for c in dim.interior_counts}
+        return len(values) == 1
+
+
+def layer_overlap(
+    input_size: Sequence[int],
+    *,
+    kernel_size: Sequence[int],
+    stride: Sequence[int],
+    dilation: Sequence[int],
+    padding: Sequence[int],
+    output_padding: Sequence[int],
+) -> Overlap:
+    """Overlap statistics of an n-D layer, dimension by dimension.
+
+    >>> o = layer_overlap((7, 7), kernel_size=(3, 3), stride=(2, 2), dilation=(1, 1),
+    ...                   padding=(1, 1), output_padding=(1, 1))
+    >>> o.min_count, o.max_count, o.holes, o.is_checkerboard, o.uniform_interior
+    (1, 4, 0, True, False)
+    """
+    return Overlap(
+        tuple(
+            dim_overlap(i, kernel_size=k, stride=s, dilation=d, padding=p, output_padding=op)
+            for i, k, s, d, p, op in zip(
+                input_size, kernel_size, stride, dilation, padding, output_padding, strict=True
+            )
+        )
+    )
