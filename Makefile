@@ -4,15 +4,17 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# The embedded verifier needs torch; this pin takes the CPU build (a looser spec pulls CUDA, GBs).
+TORCH  ?= torch==2.13.0
 
-.PHONY: run test lint typecheck unit bench clean
+.PHONY: run run-worker test lint typecheck unit bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
 $(VENV)/.run-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q -e '.[worker]' '$(TORCH)'
 	touch $@
 
 $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
@@ -21,6 +23,9 @@ $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 
 run: $(VENV)/.run-installed
 	$(BIN)/python -m service --host $(HOST) --port $(PORT)
+
+run-worker: $(VENV)/.run-installed
+	$(BIN)/python -m service.worker --host $(HOST) --port $(or $(WORKER_PORT),8001)
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

@@ -34,7 +34,6 @@ from service.api.schemas import (
     ShapeBatchResponse,
     ShapeRequest,
     ShapeResponse,
-    VerificationOut,
 )
 from service.solver.cost import layer_cost
 from service.solver.enumeration import DimParams, SearchBounds, triple_budget_error
@@ -178,11 +177,6 @@ def snippet(layer: Sequence[DimParams], context: ChannelContext) -> str:
 def _candidate(
     found: RankedCandidate, request: SearchRequest, input_size: Dims, output_size: Dims
 ) -> CandidateOut:
-    verification = None
-    if request.verify != "none":
-        verification = VerificationOut(
-            status="unavailable", error="no verification worker is configured on this server"
-        )
     return CandidateOut(
         rank=found.rank,
         layer=layer_out(found.layer),
@@ -193,7 +187,6 @@ def _candidate(
         snippet=snippet(found.layer, request),
         cost=_cost(input_size, tuple(p.kernel_size for p in found.layer), request),
         overlap=overlap_out(input_size, found.layer),
-        verification=verification,
     )
 
 
@@ -246,10 +239,11 @@ def answer_search(request: SearchRequest, budget: Budget) -> SearchResponse:
         "limit": request.limit,
     }
     if request.objective == "latency":
+        # Only /v1/search can measure (see api.verification); batches and solver calls cannot.
         raise SolverError(
             "objective_unavailable",
-            "objective 'latency' ranks by latency measured on the verification worker, and no worker "
-            "is configured on this server; use 'balanced', 'quality', 'cost' or 'conventional'",
+            "objective 'latency' measures every candidate on the worker and is answered by /v1/search "
+            "only; use 'balanced', 'quality', 'cost' or 'conventional' here",
             field="objective",
         )
     channel_reason = _channel_reason(request)

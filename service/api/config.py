@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import AnyHttpUrl, Field, computed_field
+from pydantic import AnyHttpUrl, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -40,11 +40,17 @@ class Settings(BaseSettings):
     worker_url: AnyHttpUrl | None = Field(
         None, description="Standalone verification worker; unset means verify in-process."
     )
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def verification_mode(self) -> str:
-        return "remote" if self.worker_url else "embedded"
+    verify_mode: Literal["auto", "embedded", "remote", "off"] = Field(
+        "auto",
+        description="auto: remote when TCONV_WORKER_URL is set, else in-process when torch is installed, "
+        "else off.",
+    )
+    worker_timeout_s: float = Field(30.0, gt=0, description="Timeout of one request to the worker.")
+    worker_chunk_size: int = Field(64, ge=1, description="Layers per request to the worker.")
+    worker_concurrency: int = Field(4, ge=1, description="Requests in flight to the worker at once.")
+    max_latency_candidates: int = Field(
+        64, ge=1, description="objective=latency measures every candidate: the largest space it ranks."
+    )
 
 
 @lru_cache

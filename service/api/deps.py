@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from service.api.config import Settings, get_settings
 from service.solver.search import Budget
+from service.worker import UnavailableVerifier, Verifier
 
 
 async def _settings(request: Request) -> Settings:
@@ -22,3 +23,12 @@ async def _budget(settings: Annotated[Settings, Depends(_settings)]) -> Budget:
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
 BudgetDep = Annotated[Budget, Depends(_budget)]
+
+
+async def _verifier(request: Request) -> Verifier:
+    verifier = getattr(request.app.state, "verifier", None)
+    # Without the lifespan (an app used without starting it) there is nothing to verify with.
+    return verifier if verifier is not None else UnavailableVerifier("the server's lifespan did not start")
+
+
+VerifierDep = Annotated[Verifier, Depends(_verifier)]

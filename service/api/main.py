@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
@@ -9,6 +12,7 @@ from service import __version__
 from service.api.config import Settings, get_settings
 from service.api.errors import install_error_handlers
 from service.api.routes import api_router
+from service.worker import make_verifier
 
 DESCRIPTION = """\
 Which PyTorch `ConvTranspose{1,2,3}d` layers turn this input size into that output size,
@@ -25,12 +29,30 @@ def _operation_id(route: APIRoute) -> str:
     return f"{route.tags[0]}-{route.name}" if route.tags else route.name
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # The verifier is the one heavy resource: in-process it imports torch, remote it holds a pool.
+    settings: Settings = app.state.settings
+    app.state.verifier = make_verifier(
+        settings.verify_mode,
+        worker_url=str(settings.worker_url) if settings.worker_url else None,
+        timeout_s=settings.worker_timeout_s,
+        chunk_size=settings.worker_chunk_size,
+        concurrency=settings.worker_concurrency,
+    )
+    try:
+        yield
+    finally:
+        await app.state.verifier.aclose()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="tconv",
         version=__version__,
         description=DESCRIPTION,
         generate_unique_id_function=_operation_id,
+        lifespan=_lifespan,
     )
     app.state.settings = settings or get_settings()
     install_error_handlers(app)

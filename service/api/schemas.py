@@ -14,6 +14,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PlainSerializer,
     PlainValidator,
     StrictBool,
     StrictInt,
@@ -47,6 +48,14 @@ def _dims_validator(lo: int, hi: int) -> PlainValidator:
     return PlainValidator(validate)
 
 
+def _dump_dims(value: IntOrDims) -> int | list[int]:
+    return list(value) if isinstance(value, tuple) else value
+
+
+# Requests are also sent onwards (API -> worker), so the int-or-tuple fields serialise too.
+_DIMS_SERIALIZER = PlainSerializer(_dump_dims, return_type=int | list[int])
+
+
 def _dims_schema(lo: int, hi: int, description: str) -> WithJsonSchema:
     item = {"type": "integer", "minimum": lo, "maximum": hi}
     array = {"type": "array", "items": item, "minItems": 1, "maxItems": limits.MAX_SPATIAL_DIMS}
@@ -56,6 +65,7 @@ def _dims_schema(lo: int, hi: int, description: str) -> WithJsonSchema:
 Size = Annotated[
     IntOrDims,
     _dims_validator(1, limits.MAX_SIZE),
+    _DIMS_SERIALIZER,
     _dims_schema(
         1, limits.MAX_SIZE, "An integer (a square 2-D size) or an array of 1 to 3 integers (1-D, 2-D or 3-D)."
     ),
@@ -63,26 +73,31 @@ Size = Annotated[
 KernelSize = Annotated[
     IntOrDims,
     _dims_validator(1, limits.MAX_KERNEL_SIZE),
+    _DIMS_SERIALIZER,
     _dims_schema(1, limits.MAX_KERNEL_SIZE, "Kernel size: an int, or one per dimension."),
 ]
 Stride = Annotated[
     IntOrDims,
     _dims_validator(1, limits.MAX_STRIDE),
+    _DIMS_SERIALIZER,
     _dims_schema(1, limits.MAX_STRIDE, "Stride: an int, or one per dimension."),
 ]
 Padding = Annotated[
     IntOrDims,
     _dims_validator(0, limits.MAX_PADDING),
+    _DIMS_SERIALIZER,
     _dims_schema(0, limits.MAX_PADDING, "Padding, cropped from both ends of the output."),
 ]
 OutputPadding = Annotated[
     IntOrDims,
     _dims_validator(0, limits.MAX_OUTPUT_PADDING),
+    _DIMS_SERIALIZER,
     _dims_schema(0, limits.MAX_OUTPUT_PADDING, "Extra length added to one end of the output."),
 ]
 Dilation = Annotated[
     IntOrDims,
     _dims_validator(1, limits.MAX_DILATION),
+    _DIMS_SERIALIZER,
     _dims_schema(1, limits.MAX_DILATION, "Spacing between kernel taps."),
 ]
 
@@ -317,14 +332,95 @@ class SearchRequest(ChannelContext):
     )
 
 
+class LayerIn(BaseModel):
+    """A ConvTranspose layer in a request; each field an int (broadcast) or one per dimension."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kernel_size: KernelSize
+    stride: Stride = 1
+    padding: Padding = 0
+    output_padding: OutputPadding = 0
+    dilation: Dilation = 1
+
+
+VerifyDevice = Literal["auto", "cuda", "cpu", "meta"]
+
+
+class VerifyRequest(ChannelContext):
+    """Build each layer in real PyTorch, run it on a seeded random input, compare with the solver."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "input_size": 7,
+                    "layers": [
+                        {"kernel_size": 4, "stride": 2, "padding": 1},
+                        {"kernel_size": 3, "stride": 2},
+                    ],
+                    "in_channels": 64,
+                    "out_channels": 32,
+                    "device": "auto",
+                    "timing": True,
+                }
+            ]
+        },
+    )
+
+    layers: list[LayerIn] = Field(min_length=1, max_length=limits.MAX_VERIFY_LAYERS)
+    input_size: Size
+    device: VerifyDevice = Field(
+        "auto",
+        description="`auto`: a GPU when the worker has one, else the CPU. `meta` checks shapes only; "
+        "it never confirms what the CPU and CUDA kernels refuse.",
+    )
+    timing: StrictBool = Field(False, description="Measure forward latency (median of `repeats`).")
+    backward: StrictBool = Field(False, description="Also run backward (and time it when `timing`).")
+    numerics: StrictBool = Field(
+        False, description="Compare with a float64 CPU reference of the same weights; report the max error."
+    )
+    repeats: StrictInt = Field(5, ge=1, le=limits.MAX_VERIFY_REPEATS, description="Timed runs per layer.")
+
+
 class VerificationOut(BaseModel):
+    """One layer's verdict from real PyTorch."""
+
     model_config = ConfigDict(extra="allow")
 
-    status: Literal["confirmed", "failed", "unavailable"]
-    output_size: list[int] | None = None
-    error: str | None = None
-    device: str | None = None
-    latency_ms: float | None = None
+    status: Literal["confirmed", "failed", "unavailable"] = Field(
+        description="`confirmed`: PyTorch built and ran it and produced exactly the predicted, non-empty "
+        "size. `failed`: PyTorch refused it or produced something else. `unavailable`: not run (no "
+        "worker, worker busy or unreachable, deadline passed, tensors over the cap)."
+    )
+    output_size: list[int] | None = Field(None, description="The spatial size PyTorch produced.")
+    expected_output_size: list[int] | None = Field(
+        None, description="The solver's prediction; null when the solver says PyTorch refuses the layer."
+    )
+    error: str | None = Field(None, description="What PyTorch said, or why the layer was not run.")
+    device: str | None = Field(None, description="`cpu`, `cuda:0` or `meta`.")
+    latency_ms: float | None = Field(None, description="Median forward time, when timing was asked.")
+    backward_ms: float | None = Field(None, description="Median backward time, when timing and backward.")
+    max_abs_error: float | None = Field(None, description="Against a float64 CPU reference, when asked.")
+    peak_memory_bytes: int | None = Field(None, description="CUDA only: peak allocated during the run.")
+    accepted_by: list[str] = Field(
+        default_factory=list, description="Devices that ran the layer, when devices disagree."
+    )
+    refused_by: list[str] = Field(
+        default_factory=list, description="Devices (or kernels, by the solver's rules) that refuse it."
+    )
+    cached: bool = Field(False, description="Answered from the worker's result cache.")
+
+
+class VerifyResponse(BaseModel):
+    results: list[VerificationOut] = Field(description="One per requested layer, in order.")
+    worker: str = Field(description="`embedded`, the worker's URL, or `none`.")
+    device: str | None = Field(None, description="The device `auto` resolved to.")
+    device_name: str | None = None
+    torch_version: str | None = None
+    cuda_version: str | None = None
+    cudnn_version: int | None = None
 
 
 class CandidateOut(BaseModel):

@@ -18,3 +18,8 @@ MAX_RANGE_VALUES = 256
 MAX_LIMIT = 1000
 MAX_SHAPE_BATCH = 10_000
 MAX_SEARCH_BATCH = 1_000
+# Verification runs real tensors: at most this many layers per request, and at most this many
+# elements in any one tensor (input, weight or output; 2**26 float32 elements is 256 MiB).
+MAX_VERIFY_LAYERS = 256
+MAX_VERIFY_ELEMENTS = 1 << 26
+MAX_VERIFY_REPEATS = 100

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 
+import pytest
 from fastapi.testclient import TestClient
 
+from service.api.config import Settings
+from service.api.main import create_app
 from service.solver.ranking import OBJECTIVES
 
 
@@ -131,18 +135,28 @@ def test_objective_names_in_the_schema_match_the_solver(client: TestClient) -> N
     assert {"shape-shape", "search-search", "ops-healthz"} <= operation_ids
 
 
-def test_api_does_not_import_torch() -> None:
+@pytest.mark.parametrize(
+    "env", [{"TCONV_VERIFY_MODE": "off"}, {"TCONV_WORKER_URL": "http://127.0.0.1:9"}], ids=["off", "remote"]
+)
+def test_api_does_not_import_torch_unless_it_verifies_in_process(env: dict[str, str]) -> None:
     code = (
-        "import sys; from fastapi.testclient import TestClient; from service.api.main import create_app;"
-        "c = TestClient(create_app()); c.post('/v1/search', json={'input_size': 7, 'output_size': 14});"
+        "import sys; from fastapi.testclient import TestClient; from service.api.main import create_app\n"
+        "with TestClient(create_app()) as c:\n"
+        "    c.post('/v1/search', json={'input_size': 7, 'output_size': 14, 'verify': 'device'})\n"
+        "    c.post('/v1/verify', json={'input_size': 7, 'layers': [{'kernel_size': 2}]})\n"
         "print('torch' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env={**os.environ, **env}
+    )
     assert out.stdout.strip() == "False"
 
 
-def test_latency_without_a_worker_is_a_422_that_says_so(client: TestClient) -> None:
-    response = client.post("/v1/search", json={"input_size": 7, "output_size": 14, "objective": "latency"})
+def test_latency_without_a_worker_is_a_422_that_says_so() -> None:
+    with TestClient(create_app(Settings(verify_mode="off"))) as off:
+        response = off.post("/v1/search", json={"input_size": 7, "output_size": 14, "objective": "latency"})
+        info = off.get("/v1/info").json()
+    assert {o["name"]: o["available"] for o in info["objectives"]}["latency"] is False
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "objective_unavailable"
     assert "worker" in response.json()["error"]["message"]

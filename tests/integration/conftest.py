@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 
@@ -20,16 +21,16 @@ def free_port() -> int:
 
 
 def start(args: list[str], url: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    # Output goes to a file: an unread pipe fills up and blocks the server mid-request.
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the process)
     process = subprocess.Popen(
-        [sys.executable, *args],
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        [sys.executable, *args], env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            output = process.stdout.read().decode() if process.stdout else ""
+            log.seek(0)
+            output = log.read().decode(errors="replace")
             raise RuntimeError(f"{args} exited with {process.returncode}: {output}")
         try:
             if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:

@@ -5,7 +5,7 @@ import platform
 from fastapi import APIRouter
 
 from service import __version__
-from service.api.deps import SettingsDep
+from service.api.deps import SettingsDep, VerifierDep
 from service.api.schemas import HealthResponse, InfoResponse, ObjectiveOut, ReadyResponse
 from service.solver import limits
 from service.solver.ranking import OBJECTIVES
@@ -18,28 +18,19 @@ LATENCY_DESCRIPTION = (
 router = APIRouter(tags=["ops"])
 
 
-def _worker_status(settings: SettingsDep) -> dict[str, object]:
-    return {
-        "mode": settings.verification_mode,
-        "url": str(settings.worker_url) if settings.worker_url else None,
-        "available": False,
-        "reason": "no verification worker is configured on this server",
-    }
-
-
 @router.get("/healthz", summary="Liveness: the process answers; checks no dependency")
 async def healthz() -> HealthResponse:
     return HealthResponse(status="ok")
 
 
 @router.get("/readyz", summary="Readiness: ready to serve; reports the verification worker")
-def readyz(settings: SettingsDep) -> ReadyResponse:
+async def readyz(verifier: VerifierDep) -> ReadyResponse:
     # The solver has no dependencies, so the API is ready; verification is reported, not required.
-    return ReadyResponse(status="ready", worker=_worker_status(settings))
+    return ReadyResponse(status="ready", worker=await verifier.describe())
 
 
 @router.get("/v1/info", summary="Versions, limits, objectives and the verification worker")
-def info(settings: SettingsDep) -> InfoResponse:
+async def info(settings: SettingsDep, verifier: VerifierDep) -> InfoResponse:
     caps = {
         name.lower(): value
         for name, value in vars(limits).items()
@@ -47,6 +38,8 @@ def info(settings: SettingsDep) -> InfoResponse:
     }
     caps["max_search_triples"] = settings.max_search_triples
     caps["max_search_options"] = settings.max_search_options
+    caps["max_latency_candidates"] = settings.max_latency_candidates
+    worker = await verifier.describe()
     return InfoResponse(
         service="tconv",
         version=__version__,
@@ -55,7 +48,9 @@ def info(settings: SettingsDep) -> InfoResponse:
         limits=caps,
         objectives=[
             *(ObjectiveOut(name=o.name, description=o.description) for o in OBJECTIVES.values()),
-            ObjectiveOut(name="latency", description=LATENCY_DESCRIPTION, available=False),
+            ObjectiveOut(
+                name="latency", description=LATENCY_DESCRIPTION, available=bool(worker["available"])
+            ),
         ],
-        verification=_worker_status(settings),
+        verification=worker,
     )

@@ -1,12 +1,13 @@
 """POST /v1/search: every valid layer for a size change, ranked and paged."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from service.api.answers import answer_search, search_work
-from service.api.deps import BudgetDep, SettingsDep
+from service.api.deps import BudgetDep, SettingsDep, VerifierDep
 from service.api.responses import ModelResponse
 from service.api.schemas import ErrorResponse, SearchRequest, SearchResponse
+from service.api.verification import attach_verification, search_by_latency
 
 router = APIRouter(prefix="/v1", tags=["search"])
 
@@ -17,20 +18,35 @@ router = APIRouter(prefix="/v1", tags=["search"])
         422: {
             "model": ErrorResponse,
             "description": "A field out of its domain, or a space over the budget "
-            "(`space_too_large`, which says which bound to narrow).",
-        }
+            "(`space_too_large`, which says which bound to narrow), or `objective_unavailable` "
+            "(latency without a verification worker).",
+        },
+        503: {
+            "model": ErrorResponse,
+            "description": "objective=latency only: the worker could not measure every candidate.",
+        },
     },
     summary="Find and rank every ConvTranspose layer that maps input_size to output_size",
     response_model=SearchResponse,
     response_class=ModelResponse,
 )
-async def search(request: SearchRequest, budget: BudgetDep, settings: SettingsDep) -> ModelResponse:
+async def search(
+    body: SearchRequest, request: Request, budget: BudgetDep, settings: SettingsDep, verifier: VerifierDep
+) -> ModelResponse:
     """Complete and sound: every layer within the bounds that PyTorch accepts with exactly
     ``output_size`` is in the ranked list, and nothing else. ``total`` is exact; the order is
     deterministic (score, then parameters dimension by dimension). When ``total`` is 0 the
     response says which bound blocks the request and offers the nearest reachable sizes.
+
+    ``verify: "meta" | "device"`` attaches the worker's verdict to each candidate of the page
+    (``unavailable`` with the reason when the worker is down: still a 200).
     """
-    if search_work(request) <= settings.inline_search_work:
+    request_id = request.headers.get("x-request-id")
+    if body.objective == "latency":
+        return ModelResponse(await search_by_latency(body, budget, settings, verifier, request_id))
+    if search_work(body) <= settings.inline_search_work:
         # Bounded and sub-millisecond: a thread hop would cost more than the search.
-        return ModelResponse(answer_search(request, budget))
-    return ModelResponse(await run_in_threadpool(answer_search, request, budget))
+        response = answer_search(body, budget)
+    else:
+        response = await run_in_threadpool(answer_search, body, budget)
+    return ModelResponse(await attach_verification(response, body, verifier, request_id))

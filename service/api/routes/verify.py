@@ -1,0 +1,34 @@
+"""POST /v1/verify: confirm layers in real PyTorch, in-process or on the configured worker."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from service.api.deps import VerifierDep
+from service.api.responses import ModelResponse
+from service.api.schemas import ErrorResponse, VerifyRequest, VerifyResponse
+from service.worker.errors import WorkerBusyError
+
+router = APIRouter(prefix="/v1", tags=["verify"])
+
+
+@router.post(
+    "/verify",
+    summary="Build each layer in real PyTorch, run it, and compare with the solver",
+    response_model=VerifyResponse,
+    response_class=ModelResponse,
+    responses={503: {"model": ErrorResponse, "description": "The worker's queue is full; see Retry-After."}},
+)
+async def verify(
+    body: VerifyRequest, request: Request, verifier: VerifierDep
+) -> ModelResponse | JSONResponse:
+    """One result per layer, in order: ``confirmed`` (PyTorch ran it and produced exactly the
+    predicted, non-empty size), ``failed`` (PyTorch refused it or produced something else; ``error``
+    is PyTorch's message) or ``unavailable`` (not run, with the reason; a worker that cannot be
+    reached is never a 5xx). ``meta`` never confirms what the CPU and CUDA kernels refuse.
+    """
+    try:
+        return ModelResponse(await verifier.verify(body, request_id=request.headers.get("x-request-id")))
+    except WorkerBusyError as exc:
+        from service.worker.app import busy_response
+
+        return busy_response(exc)

@@ -1,0 +1,122 @@
+"""Verification in the API: attach worker results to search candidates, and rank by latency."""
+
+from __future__ import annotations
+
+from fastapi import HTTPException
+
+from service.api.answers import answer_search
+from service.api.config import Settings
+from service.api.schemas import (
+    CandidateOut,
+    LayerIn,
+    SearchRequest,
+    SearchResponse,
+    VerificationOut,
+    VerifyRequest,
+)
+from service.solver.errors import SolverError
+from service.solver.search import Budget
+from service.worker import Verifier
+from service.worker.errors import WorkerBusyError
+
+
+def _verify_request(request: SearchRequest, candidates: list[CandidateOut], *, timing: bool) -> VerifyRequest:
+    return VerifyRequest(
+        layers=[LayerIn(**{k: tuple(v) for k, v in c.layer.model_dump().items()}) for c in candidates],
+        input_size=tuple(request.input_size) if isinstance(request.input_size, tuple) else request.input_size,
+        device="meta" if request.verify == "meta" else "auto",
+        timing=timing,
+        in_channels=request.in_channels,
+        out_channels=request.out_channels,
+        groups=request.groups,
+        batch_size=request.batch_size,
+        bias=request.bias,
+        dtype=request.dtype,
+    )
+
+
+async def _results(
+    verifier: Verifier, request: VerifyRequest, request_id: str | None
+) -> list[VerificationOut]:
+    try:
+        return (await verifier.verify(request, request_id=request_id)).results
+    except WorkerBusyError as exc:
+        return [VerificationOut(status="unavailable", error=str(exc))] * len(request.layers)
+
+
+async def attach_verification(
+    response: SearchResponse, request: SearchRequest, verifier: Verifier, request_id: str | None
+) -> SearchResponse:
+    """Each candidate gets the worker's verdict; a worker that is down gives ``unavailable``."""
+    if request.verify == "none" or not response.candidates:
+        return response
+    results = await _results(
+        verifier, _verify_request(request, response.candidates, timing=False), request_id
+    )
+    for candidate, result in zip(response.candidates, results, strict=True):
+        candidate.verification = result
+    return response
+
+
+async def search_by_latency(
+    request: SearchRequest, budget: Budget, settings: Settings, verifier: Verifier, request_id: str | None
+) -> SearchResponse:
+    """Measure every candidate on the worker and rank by median forward latency.
+
+    Ties (equal to the microsecond) keep the ``balanced`` order, so the order is deterministic for
+    one set of measurements; measurements themselves vary from run to run.
+    """
+    if verifier.kind == "off":
+        raise SolverError(
+            "objective_unavailable",
+            "objective 'latency' ranks by latency measured on the verification worker, and verification "
+            "is not available on this server; use 'balanced', 'quality', 'cost' or 'conventional'",
+            field="objective",
+        )
+    cap = settings.max_latency_candidates
+    balanced = request.model_copy(
+        update={"objective": "balanced", "offset": 0, "limit": cap, "verify": "none"}
+    )
+    whole = answer_search(balanced, budget)
+    if whole.total > cap:
+        raise SolverError(
+            "space_too_large",
+            f"objective 'latency' measures every candidate; this space holds {whole.total:,} and the cap is "
+            f"{cap:,} (TCONV_MAX_LATENCY_CANDIDATES): narrow kernel_size, stride or dilation",
+            field="objective",
+        )
+    if not whole.candidates:
+        return whole.model_copy(
+            update={"objective": "latency", "offset": request.offset, "limit": request.limit}
+        )
+    timed = request.model_copy(update={"verify": "device"})
+    results = await _results(verifier, _verify_request(timed, whole.candidates, timing=True), request_id)
+    missing = [r for r in results if r.status != "confirmed" or r.latency_ms is None]
+    if missing:
+        raise HTTPException(
+            status_code=503,
+            detail=f"latency ranking needs every candidate measured; {len(missing)} of {len(results)} were "
+            f"not ({missing[0].status}: {missing[0].error})",
+            headers={"Retry-After": "1"},
+        )
+    measured = sorted(
+        zip(whole.candidates, results, strict=True),
+        key=lambda pair: (round(pair[1].latency_ms or 0, 3), pair[0].rank),
+    )
+    ranked: list[CandidateOut] = []
+    for rank, (candidate, result) in enumerate(measured, start=1):
+        latency_us = round((result.latency_ms or 0) * 1000)
+        ranked.append(
+            candidate.model_copy(
+                update={
+                    "rank": rank,
+                    "score": latency_us,
+                    "score_terms": {"latency_us": latency_us},
+                    "verification": result,
+                }
+            )
+        )
+    page = ranked[request.offset : request.offset + request.limit]
+    return whole.model_copy(
+        update={"candidates": page, "objective": "latency", "offset": request.offset, "limit": request.limit}
+    )

@@ -1,0 +1,67 @@
+"""The standalone worker's FastAPI app: the same POST /v1/verify contract as the API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from service import __version__
+from service.api.errors import error_body, install_error_handlers
+from service.api.responses import ModelResponse
+from service.api.schemas import ErrorResponse, HealthResponse, VerifyRequest, VerifyResponse
+from service.worker.config import WorkerSettings, get_worker_settings
+from service.worker.errors import WorkerBusyError
+from service.worker.executor import Executor
+
+
+def busy_response(exc: WorkerBusyError) -> JSONResponse:
+    return JSONResponse(
+        error_body("worker_busy", str(exc)),
+        status_code=503,
+        headers={"Retry-After": str(exc.retry_after_s)},
+    )
+
+
+def create_worker_app(settings: WorkerSettings | None = None) -> FastAPI:
+    settings = settings or get_worker_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.executor = Executor(settings, label="worker")
+        yield
+
+    app = FastAPI(
+        title="tconv worker",
+        version=__version__,
+        description="Builds ConvTranspose layers in real PyTorch, runs them, and reports what happened.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+
+    @app.post(
+        "/v1/verify",
+        response_model=VerifyResponse,
+        response_class=ModelResponse,
+        responses={503: {"model": ErrorResponse, "description": "Queue full (`worker_busy`), Retry-After."}},
+        tags=["verify"],
+        operation_id="verify-verify",
+    )
+    async def verify(body: VerifyRequest, request: Request) -> ModelResponse | JSONResponse:
+        try:
+            return ModelResponse(await request.app.state.executor.verify(body))
+        except WorkerBusyError as exc:
+            return busy_response(exc)
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> HealthResponse:
+        return HealthResponse(status="ok")
+
+    @app.get("/readyz", tags=["ops"])
+    async def readyz(request: Request) -> dict[str, object]:
+        executor: Executor = request.app.state.executor
+        return {"status": "ready", "waiting": executor.waiting, **executor.environment}
+
+    return app

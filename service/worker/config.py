@@ -1,0 +1,30 @@
+"""Settings of the verification worker, read from TCONV_WORKER_* environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class WorkerSettings(BaseSettings):
+    """Every setting is documented in README.md ("Configuration")."""
+
+    model_config = SettingsConfigDict(env_prefix="TCONV_WORKER_", extra="ignore")
+
+    host: str = Field("127.0.0.1", description="Interface `python -m service.worker` binds.")
+    port: int = Field(8001, ge=1, le=65535, description="Port `python -m service.worker` binds.")
+    max_queue: int = Field(
+        8, ge=0, description="Requests that may wait for the device; one more is a 503 with Retry-After."
+    )
+    deadline_s: float = Field(
+        30.0, gt=0, description="Per-request deadline; layers not run by then come back `unavailable`."
+    )
+    cache_size: int = Field(4096, ge=0, description="Per-layer results kept (LRU); 0 turns the cache off.")
+    retry_after_s: int = Field(1, ge=1, description="Retry-After sent with a queue-full 503.")
+
+
+@lru_cache
+def get_worker_settings() -> WorkerSettings:
+    return WorkerSettings()
