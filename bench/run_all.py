@@ -1,12 +1,14 @@
 """Benchmarks of issue "Foundation"; each compares two things measured in the same run.
 
     .venv/bin/python bench/run_all.py            # or: make bench
+    .venv/bin/python bench/run_all.py verification throughput   # some sections only
 
 1. /v1/search over HTTP vs the loop a user writes instead (nn.ConvTranspose2d on the meta
    device for every combination), 16x16 -> 32x32, kernel 1-12, stride 1-6, dilation 1-3.
 2. /v1/search throughput as a share of /healthz throughput, same server, 32 connections,
    wrk (Debian's), thousands of distinct sizes (bench/search_queries.lua).
 3. Solver time to the first page of an untied 3-D space of >= 10**6 valid layers.
+4. Batches (issue "Planning") and verification throughput (issue "Verification worker").
 
 Writes bench/results/latest.json and prints a Markdown table for the README.
 """
@@ -200,12 +202,43 @@ def batches(url: str) -> dict[str, Any]:
     }
 
 
+def verification(url: str) -> dict[str, Any]:
+    """Issue "Verification worker": 64 candidates of a 64->32-channel 2-D layer at 32x32, confirmed
+    and timed through /v1/verify (embedded worker; the device is whatever the server has)."""
+    context = {"in_channels": 64, "out_channels": 32}
+    space = {"input_size": 32, "output_size": 64, "tie_dims": False, "limit": 64, **context}
+    with httpx.Client(base_url=url, timeout=300) as client:
+        layers = [c["layer"] for c in client.post("/v1/search", json=space).json()["candidates"]]
+        assert len(layers) == 64
+        request = {"input_size": 32, "layers": layers, **context}
+        rows = {}
+        for name, extra in (("confirm_only", {}), ("confirm_and_time", {"timing": True, "repeats": 5})):
+            # batch_size differs per run, so the worker's result cache cannot answer the second.
+            start = time.perf_counter()
+            body = client.post("/v1/verify", json={**request, **extra, "batch_size": 1 + len(rows)}).json()
+            elapsed = time.perf_counter() - start
+            assert {r["status"] for r in body["results"]} == {"confirmed"}, body["results"][0]
+            rows[name] = {"seconds": round(elapsed, 3), "layers_per_s": round(64 / elapsed, 1)}
+    return {"device": body["device_name"], "torch": body["torch_version"], **rows}
+
+
+SECTIONS = ("large_untied_space", "search_vs_meta_loop", "throughput", "batches", "verification")
+
+
 def main() -> None:
-    results: dict[str, Any] = {"large_untied_space": large_space()}
+    wanted = set(sys.argv[1:]) or set(SECTIONS)
+    results: dict[str, Any] = {}
+    if "large_untied_space" in wanted:
+        results["large_untied_space"] = large_space()
     with running_service() as url:
-        results["search_vs_meta_loop"] = search_vs_meta(url)
-        results["throughput"] = throughput(url)
-        results["batches"] = batches(url)
+        for name, run in (
+            ("search_vs_meta_loop", search_vs_meta),
+            ("throughput", throughput),
+            ("batches", batches),
+            ("verification", verification),
+        ):
+            if name in wanted:
+                results[name] = run(url)
     out = HERE / "results"
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -6,6 +6,7 @@ single endpoint would answer it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from pydantic import ValidationError
@@ -23,9 +24,13 @@ from service.api.schemas import (
     ExactSizesOut,
     InvertRequest,
     InvertResponse,
+    LayerBounds,
     LayerOut,
     NearestOut,
     OverlapOut,
+    PlanOut,
+    PlanRequest,
+    PlanResponse,
     SearchBatchRequest,
     SearchBatchResponse,
     SearchRequest,
@@ -40,7 +45,8 @@ from service.solver.enumeration import DimParams, SearchBounds, triple_budget_er
 from service.solver.errors import SolverError
 from service.solver.overlap import layer_overlap
 from service.solver.planning import ConvLayer, exact_input_sizes, invert_encoder
-from service.solver.ranking import RankedCandidate
+from service.solver.plans import PlanOptions, classes_of, plan
+from service.solver.ranking import RankedCandidate, steady_dim_score
 from service.solver.rules import check_layer
 from service.solver.search import Budget, search
 from service.solver.sizes import Dims, broadcast, derivation, resolve_ndim
@@ -205,7 +211,7 @@ def _channel_reason(context: ChannelContext) -> str | None:
     return "; ".join(v.message for v in check.violations) or None
 
 
-def search_bounds(request: SearchRequest) -> SearchBounds:
+def search_bounds(request: LayerBounds) -> SearchBounds:
     return SearchBounds(
         kernel_size=request.kernel_size.to_bound(1),
         stride=request.stride.to_bound(1),
@@ -395,3 +401,137 @@ def answer_search_batch(request: SearchBatchRequest, budget: Budget, *, max_work
         except SolverError as exc:
             results.append(_batch_error(exc))
     return SearchBatchResponse(results=results)
+
+
+def _plan_options(request: PlanRequest) -> PlanOptions:
+    layers = request.layers.to_bound(1)
+    return PlanOptions(
+        min_layers=layers.lo,
+        max_layers=layers.hi,
+        monotonic=request.monotonic,
+        same_layer=request.same_layer,
+        lengths=frozenset(layers.values) if layers.values is not None else None,
+    )
+
+
+def _channel_schedule(request: PlanRequest, options: PlanOptions) -> list[tuple[int, int]]:
+    """(in, out) channels of each layer depth; checked against groups like /v1/shape would."""
+    if request.channels is None:
+        schedule = [(request.in_channels, request.out_channels)] * options.max_layers
+    else:
+        if options.min_layers != options.max_layers or options.lengths not in (
+            None,
+            frozenset({options.max_layers}),
+        ):
+            raise SolverError(
+                "invalid_request",
+                "channels: a channel schedule needs a fixed number of layers (layers: an int)",
+                field="channels",
+            )
+        if len(request.channels) != options.max_layers + 1:
+            raise SolverError(
+                "invalid_request",
+                f"channels: {options.max_layers} layers need {options.max_layers + 1} channel counts, "
+                f"got {len(request.channels)}",
+                field="channels",
+            )
+        schedule = list(zip(request.channels, request.channels[1:], strict=False))
+    for depth, (cin, cout) in enumerate(schedule):
+        reason = _channel_reason(ChannelContext(in_channels=cin, out_channels=cout, groups=request.groups))
+        if reason:
+            raise SolverError("invalid_request", f"layer {depth}: {reason}", field="channels")
+    return schedule
+
+
+def answer_plan(request: PlanRequest, *, max_transitions: int) -> PlanResponse:
+    ndim = _ndim(input_size=request.input_size, output_size=request.output_size)
+    input_size = _dims(request.input_size, ndim, "input_size")
+    output_size = _dims(request.output_size, ndim, "output_size")
+    if not request.tie_dims:
+        raise SolverError(
+            "unsupported",
+            "tie_dims false is not supported by /v1/plan yet; plan with tie_dims true",
+            field="tie_dims",
+        )
+    if request.objective == "latency":
+        raise SolverError(
+            "objective_unavailable",
+            "objective 'latency' is not available for plans; "
+            "use 'balanced', 'quality', 'cost' or 'conventional'",
+            field="objective",
+        )
+    options = _plan_options(request)
+    schedule = _channel_schedule(request, options)
+    class_of, start, goal = classes_of(input_size, output_size)
+    members = [class_of.count(n) for n in range(len(start))]
+    bounds = search_bounds(request)
+    objective = request.objective
+    scale = None
+    if objective == "cost":
+
+        def step_score(n: int, params: DimParams) -> int:
+            # Tied kernels: ∏ kernel_size over dimensions is kernel_size ** ndim, counted once.
+            return int(params.kernel_size**ndim) if n == 0 else 0
+
+        def scale(depth: int, state: tuple[int, ...]) -> int:
+            cin, cout = schedule[depth]
+            pixels: int = math.prod(size**m for size, m in zip(state, members, strict=True))
+            return request.batch_size * cin * (cout // request.groups) * pixels
+
+    else:
+
+        def step_score(n: int, params: DimParams) -> int:
+            return members[n] * int(steady_dim_score(objective, params))
+
+    result = plan(
+        start,
+        goal,
+        bounds,
+        options,
+        step_score=step_score,
+        scale=scale,
+        limit=request.limit,
+        max_edges=max_transitions,
+    )
+    plans: list[PlanOut] = []
+    for rank, found in enumerate(result.plans, start=1):
+        layers = [tuple(step[class_of[dim]] for dim in range(ndim)) for step in found.steps]
+        sizes = [tuple(state[class_of[dim]] for dim in range(ndim)) for state in found.sizes]
+        inputs = [input_size, *sizes[:-1]]
+        costs = [
+            layer_cost(
+                size,
+                tuple(p.kernel_size for p in layer),
+                in_channels=schedule[depth][0],
+                out_channels=schedule[depth][1],
+                groups=request.groups,
+                batch_size=request.batch_size,
+                bias=request.bias,
+            )
+            for depth, (layer, size) in enumerate(zip(layers, inputs, strict=True))
+        ]
+        snippets = [
+            snippet(
+                layer,
+                ChannelContext(in_channels=cin, out_channels=cout, groups=request.groups, bias=request.bias),
+            )
+            for layer, (cin, cout) in zip(layers, schedule, strict=False)
+        ]
+        plans.append(
+            PlanOut(
+                rank=rank,
+                layers=[layer_out(layer) for layer in layers],
+                sizes=[list(size) for size in sizes],
+                score=found.score,
+                snippet="nn.Sequential(" + ", ".join(snippets) + ")",
+                cost=CostOut(parameters=sum(c.parameters for c in costs), macs=sum(c.macs for c in costs)),
+            )
+        )
+    return PlanResponse(
+        total=result.total,
+        plans=plans,
+        objective=request.objective,
+        module=module_name(ndim),
+        input_size=list(input_size),
+        output_size=list(output_size),
+    )

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
         ge=1,
         description="Budget: summed (kernel, stride, dilation) combinations × dimensions of a search batch.",
     )
+    max_plan_transitions: int = Field(
+        2_000_000, ge=1, description="Budget: (size -> size) transitions one /v1/plan may visit."
+    )
     inline_search_work: int = Field(
         4096,
         ge=0,

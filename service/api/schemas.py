@@ -284,7 +284,27 @@ def _range_within(lo: int, hi: int) -> Any:
 ObjectiveName = Literal["balanced", "quality", "cost", "conventional", "latency"]
 
 
-class SearchRequest(ChannelContext):
+class LayerBounds(BaseModel):
+    """Bounds on the layer parameters a search (or each layer of a plan) may use."""
+
+    kernel_size: Annotated[Range, _range_within(1, limits.MAX_KERNEL_SIZE)] = Field(
+        default_factory=lambda: Range(min=1, max=8), description="Kernel sizes to consider. Default 1..8."
+    )
+    stride: Annotated[Range, _range_within(1, limits.MAX_STRIDE)] = Field(
+        default_factory=lambda: Range(min=1, max=8), description="Strides to consider. Default 1..8."
+    )
+    dilation: Annotated[Range, _range_within(1, limits.MAX_DILATION)] = Field(
+        default_factory=lambda: Range(values=[1]), description="Dilations to consider. Default [1]."
+    )
+    padding: Annotated[Range | None, _range_within(0, limits.MAX_PADDING)] = Field(
+        None, description="Paddings to consider. Default: 0..dilation·(kernel_size−1) for each candidate."
+    )
+    output_padding: Annotated[Range | None, _range_within(0, limits.MAX_OUTPUT_PADDING)] = Field(
+        None, description="Output paddings to consider. Default: the legal 0..max(stride, dilation)−1."
+    )
+
+
+class SearchRequest(ChannelContext, LayerBounds):
     """Find and rank every layer that maps ``input_size`` to ``output_size``."""
 
     model_config = ConfigDict(
@@ -304,21 +324,6 @@ class SearchRequest(ChannelContext):
 
     input_size: Size
     output_size: Size
-    kernel_size: Annotated[Range, _range_within(1, limits.MAX_KERNEL_SIZE)] = Field(
-        default_factory=lambda: Range(min=1, max=8), description="Kernel sizes to consider. Default 1..8."
-    )
-    stride: Annotated[Range, _range_within(1, limits.MAX_STRIDE)] = Field(
-        default_factory=lambda: Range(min=1, max=8), description="Strides to consider. Default 1..8."
-    )
-    dilation: Annotated[Range, _range_within(1, limits.MAX_DILATION)] = Field(
-        default_factory=lambda: Range(values=[1]), description="Dilations to consider. Default [1]."
-    )
-    padding: Annotated[Range | None, _range_within(0, limits.MAX_PADDING)] = Field(
-        None, description="Paddings to consider. Default: 0..dilation·(kernel_size−1) for each candidate."
-    )
-    output_padding: Annotated[Range | None, _range_within(0, limits.MAX_OUTPUT_PADDING)] = Field(
-        None, description="Output paddings to consider. Default: the legal 0..max(stride, dilation)−1."
-    )
     tie_dims: StrictBool = Field(
         True,
         description="Same kernel_size, stride and dilation in every dimension (padding and output_padding "
@@ -547,6 +552,71 @@ class InvertResponse(BaseModel):
         "plain mirrored decoder lines up with every skip connection).",
     )
     is_exact: bool = Field(description="Whether every stage is already exact at this input size.")
+
+
+class PlanRequest(ChannelContext, LayerBounds):
+    """Stacks of ConvTranspose layers from ``input_size`` to ``output_size``, best first."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"input_size": 4, "output_size": 64, "layers": 4, "channels": [512, 256, 128, 64, 3]},
+                {"input_size": 4, "output_size": 256, "layers": {"min": 3, "max": 6}},
+            ]
+        },
+    )
+
+    input_size: Size
+    output_size: Size
+    layers: Annotated[Range, _range_within(1, limits.MAX_PLAN_LAYERS)] = Field(
+        default_factory=lambda: Range(min=1, max=4),
+        description=f"Number of layers: an int or a range (default 1..4, at most {limits.MAX_PLAN_LAYERS}).",
+    )
+    same_layer: StrictBool = Field(False, description="Repeat one layer (true) or choose each layer freely.")
+    monotonic: StrictBool = Field(
+        True,
+        description="Sizes never shrink from one layer to the next (default). false: any size from 1 up to "
+        "the larger of the current and the target size.",
+    )
+    tie_dims: StrictBool = Field(
+        True,
+        description="Each layer has one kernel_size, stride and dilation; dimensions with the same input "
+        "and output size also share padding and output_padding (so a square request plans square "
+        "layers and square intermediate sizes). false is not supported by /v1/plan yet.",
+    )
+    channels: list[StrictInt] | None = Field(
+        None,
+        min_length=2,
+        max_length=limits.MAX_PLAN_LAYERS + 1,
+        description="Channel schedule, one count per size (layers + 1 entries; needs a fixed number of "
+        "layers): layer j maps channels[j] to channels[j+1]. Without it every layer maps in_channels to "
+        "out_channels. Used for cost, for the snippets and for the groups rule.",
+    )
+    objective: ObjectiveName = Field(
+        "balanced",
+        description="Named ranking, summed over layers. `cost` sums each layer's MACs for its input size "
+        "and channels. `latency` is not available for plans.",
+    )
+    limit: StrictInt = Field(10, ge=1, le=limits.MAX_PLAN_LIMIT, description="How many plans, best first.")
+
+
+class PlanOut(BaseModel):
+    rank: int = Field(description="1-based position among all plans.")
+    layers: list[LayerOut]
+    sizes: list[list[int]] = Field(description="The size after each layer; the last is output_size.")
+    score: int = Field(description="The objective's score summed over layers (MACs for `cost`).")
+    snippet: str = Field(description="A ready-to-paste `nn.Sequential` of the layers.")
+    cost: CostOut = Field(description="Parameters and MACs summed over the layers.")
+
+
+class PlanResponse(BaseModel):
+    total: int | None = Field(description="Exact number of plans within the bounds.")
+    plans: list[PlanOut]
+    objective: str
+    module: str
+    input_size: list[int]
+    output_size: list[int]
 
 
 BatchQuery = dict[str, Any]

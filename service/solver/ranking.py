@@ -14,6 +14,7 @@ and a page at any offset is reached by skipping whole blocks, never by enumerati
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections import defaultdict
@@ -348,3 +349,18 @@ def rank_space(
     """Rank a space; spaces of at most ``sort_below`` layers are sorted outright."""
     chosen = OBJECTIVES[objective] if isinstance(objective, str) else objective
     return RankedSpace(space, chosen, sort_below=sort_below)
+
+
+# Plans score layers apart from the sizes they meet (see solver.plans): as for a long input, where
+# the overlap pattern no longer depends on the borders.
+STEADY_INPUT_SIZE = 1 << 12
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def steady_dim_score(objective: str, params: DimParams) -> int:
+    """One dimension's score under ``objective`` for a long input (cached: it depends on nothing else).
+
+    >>> steady_dim_score("balanced", DimParams(4, 2, 1, 1, 0))
+    8
+    """
+    return OBJECTIVES[objective].dim_score(params, STEADY_INPUT_SIZE, 0)

@@ -1,0 +1,36 @@
+"""POST /v1/plan: stacks of ConvTranspose layers from one size to another, best first."""
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+
+from service.api.answers import answer_plan
+from service.api.deps import SettingsDep
+from service.api.responses import ModelResponse
+from service.api.schemas import ErrorResponse, PlanRequest, PlanResponse
+
+router = APIRouter(prefix="/v1", tags=["plan"])
+
+
+@router.post(
+    "/plan",
+    responses={
+        422: {
+            "model": ErrorResponse,
+            "description": "A field out of its domain, a search over the budget (`space_too_large`), "
+            "or an option /v1/plan does not support.",
+        }
+    },
+    response_model=PlanResponse,
+    response_class=ModelResponse,
+    summary="Plan multi-layer decoders: every stack of 1..N layers from input_size to output_size",
+)
+async def plan(request: PlanRequest, settings: SettingsDep) -> ModelResponse:
+    """A search over intermediate sizes (dynamic programming), never over layer tuples: ``total``
+    is the exact number of plans within the bounds, and ``plans`` the best ``limit`` of them by the
+    objective summed over layers, each with the size after every layer and an ``nn.Sequential``.
+    Layers are scored as for a long input (their steady-state overlap), apart from `cost`, which
+    sums each layer's MACs for its real input size and channels.
+    """
+    return ModelResponse(
+        await run_in_threadpool(answer_plan, request, max_transitions=settings.max_plan_transitions)
+    )

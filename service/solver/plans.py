@@ -1,0 +1,394 @@
+"""Multi-layer decoders: stacks of ConvTranspose layers from one size to another, best first.
+
+A search over intermediate sizes (dynamic programming over a layered DAG), never over layer
+tuples. Nodes are (depth, size); an edge is one layer. Per (kernel, stride, dilation) a layer maps
+size ``a`` to ``(a − 1)·s + c`` with ``c = d·(k − 1) + 1 − 2·p + op`` independent of ``a``, so each
+triple's offsets are solved once and every node reads the slice of them that stays in range.
+
+Dimensions with the same (input, output) pair form a *class*. With ``tie_dims`` (the default) a
+layer has one (kernel, stride, dilation), and the dimensions of one class take the same padding
+and output_padding too, so a square request plans square layers and square intermediate sizes
+(what decoders use). Untied, every dimension is planned on its own and plans are their product.
+
+Two passes: exact counts (Python ints, no enumeration) and the k best plans per node (each node
+keeps its K best partial plans; a plan's score is the sum of its layers' scores).
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import itertools
+import math
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from service.solver.enumeration import Bound, DimParams, SearchBounds
+from service.solver.errors import SolverError
+from service.solver.sizes import Dims
+
+State = tuple[int, ...]  # one size per class
+Step = tuple[DimParams, ...]  # one layer, one DimParams per class
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOptions:
+    min_layers: int = 1
+    max_layers: int = 3
+    monotonic: bool = True
+    same_layer: bool = False
+    lengths: frozenset[int] | None = None  # explicit layer counts; None means min..max
+
+    def ends_at(self, depth: int) -> bool:
+        """Whether a plan may end after ``depth`` layers."""
+        if self.lengths is not None:
+            return depth in self.lengths
+        return self.min_layers <= depth <= self.max_layers
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    score: int
+    steps: tuple[Step, ...]
+    sizes: tuple[State, ...]  # after each layer
+
+
+@dataclass(frozen=True, slots=True)
+class PlanResult:
+    total: int
+    plans: list[Plan]
+
+
+Entry = tuple[int, tuple[Step, ...], tuple[State, ...]]  # (score, steps, sizes after each step)
+
+
+@dataclass(frozen=True, slots=True)
+class _Edges:
+    """The layers of one (size -> size) pair: how many there are, and the best ``limit`` of them."""
+
+    count: int
+    best: list[tuple[int, Step]]  # (base score, step), ascending
+
+
+class _Planner:
+    """Builds the layer tables once; ``pairs(state)`` reads the slice that stays in range."""
+
+    def __init__(
+        self,
+        goal: State,
+        bounds: SearchBounds,
+        options: PlanOptions,
+        *,
+        step_score: Callable[[int, DimParams], int],
+        limit: int,
+        max_edges: int,
+    ) -> None:
+        self.goal, self.options, self.limit, self.max_edges = goal, options, limit, max_edges
+        self.edges = 0
+        per_triple: dict[tuple[int, int, int], dict[int, list[DimParams]]] = {}
+        gains: set[tuple[int, int]] = set()
+        for k, s, d in bounds.triples():
+            pads = bounds.padding if bounds.padding is not None else Bound(0, d * (k - 1))
+            ops = [
+                op for op in range(max(s, d)) if bounds.output_padding is None or op in bounds.output_padding
+            ]
+            by_offset: defaultdict[int, list[DimParams]] = defaultdict(list)
+            for p in pads:
+                for op in ops:
+                    by_offset[d * (k - 1) + 1 - 2 * p + op].append(DimParams(k, s, d, p, op))
+            if by_offset:
+                per_triple[k, s, d] = by_offset
+                gains.add((s, max(by_offset)))
+        self.gains = sorted(gains)
+        # One class: layers with the same stride and offset are interchangeable for the DP, so they
+        # are pooled per stride. Several classes share (kernel, stride, dilation): pooled per triple.
+        pooled: dict[tuple[int, ...], dict[int, list[DimParams]]] = {}
+        for (k, s, d), offsets_of in per_triple.items():
+            key: tuple[int, ...] = (s,) if len(goal) == 1 else (k, s, d)
+            table = pooled.setdefault(key, defaultdict(list))
+            for c, entries in offsets_of.items():
+                table[c].extend(entries)
+        # Per offset: how many layers, and per class the best ``limit`` of them by that class's score.
+        self.tables: list[
+            tuple[int, list[int], dict[int, tuple[int, list[list[tuple[int, DimParams]]]]]]
+        ] = []
+        for key, table in sorted(pooled.items()):
+            compact = {
+                c: (
+                    len(entries),
+                    [
+                        heapq.nsmallest(limit, ((step_score(n, p), p) for p in entries))
+                        for n in range(len(goal))
+                    ],
+                )
+                for c, entries in table.items()
+            }
+            self.tables.append((key[0] if len(key) == 1 else key[1], sorted(compact), compact))
+        self.flat = [
+            [(c, table[c][0], table[c][1][0][0][0]) for c in offsets] for _, offsets, table in self.tables
+        ]
+        self._reach: dict[tuple[int, int], int] = {}
+        self._counts: dict[State, dict[State, tuple[int, int]]] = {}
+
+    def reach_max(self, size: int, layers: int) -> int:
+        key = (size, layers)
+        if key not in self._reach:
+            reached = size
+            for _ in range(layers):
+                reached = max(((reached - 1) * s + c for s, c in self.gains), default=reached)
+            self._reach[key] = reached
+        return self._reach[key]
+
+    def can_finish(self, state: State, lo: int, hi: int) -> bool:
+        """Whether ``state`` can reach the goal in some number of layers in ``lo..hi``."""
+        for remaining in range(lo, hi + 1):
+            if remaining == 0:
+                if state == self.goal:
+                    return True
+            elif all(self.reach_max(a, remaining) >= g for a, g in zip(state, self.goal, strict=True)):
+                return True
+        return False
+
+    def counts_from(self, state: State) -> dict[State, tuple[int, int]]:
+        """Per next state: how many layers lead there from ``state``, and the best one's base score.
+
+        Depth does not change the answer, so each size is solved once per plan."""
+        if state not in self._counts:
+            self._counts[state] = self._solve_counts(state)
+        return self._counts[state]
+
+    def _solve_counts(self, state: State) -> dict[State, tuple[int, int]]:
+        found: dict[State, tuple[int, int]] = {}
+        monotonic = self.options.monotonic
+        if len(state) == 1:
+            # The common case (square or 1-D requests), without the product machinery.
+            a, g = state[0], self.goal[0]
+            lo, hi = (a, g) if monotonic else (1, max(a, g))
+            for (stride, offsets, _), flat in zip(self.tables, self.flat, strict=True):
+                base = (a - 1) * stride
+                first, last = bisect.bisect_left(offsets, lo - base), bisect.bisect_right(offsets, hi - base)
+                for c, count, low in flat[first:last]:
+                    key = (base + c,)
+                    old = found.get(key)
+                    found[key] = (count, low) if old is None else (old[0] + count, min(old[1], low))
+            return self._charge(found)
+        for stride, offsets, table in self.tables:
+            per_class: list[list[tuple[int, int, int]]] = []
+            for n, (a, g) in enumerate(zip(state, self.goal, strict=True)):
+                lo, hi = (a, g) if monotonic else (1, max(a, g))
+                base = (a - 1) * stride
+                first, last = bisect.bisect_left(offsets, lo - base), bisect.bisect_right(offsets, hi - base)
+                per_class.append([(base + c, table[c][0], table[c][1][n][0][0]) for c in offsets[first:last]])
+            for combo in itertools.product(*per_class):
+                b = tuple(size for size, _, _ in combo)
+                count = math.prod(c for _, c, _ in combo)
+                low = sum(m for _, _, m in combo)
+                old = found.get(b)
+                found[b] = (count, low) if old is None else (old[0] + count, min(old[1], low))
+        return self._charge(found)
+
+    def _charge(self, found: dict[State, tuple[int, int]]) -> dict[State, tuple[int, int]]:
+        self.edges += len(found)
+        if self.edges > self.max_edges:
+            raise SolverError(
+                "space_too_large",
+                f"the plan search passed {self.max_edges:,} size transitions; narrow kernel_size, stride, "
+                "dilation or the number of layers, or keep sizes non-decreasing",
+            )
+        return found
+
+    def pairs(self, state: State) -> dict[State, _Edges]:
+        found: dict[State, _Edges] = {}
+        monotonic = self.options.monotonic
+        for stride, offsets, table in self.tables:
+            per_class: list[list[tuple[int, int, list[tuple[int, DimParams]]]]] = []
+            for n, (a, g) in enumerate(zip(state, self.goal, strict=True)):
+                lo, hi = (a, g) if monotonic else (1, max(a, g))
+                base = (a - 1) * stride
+                first, last = bisect.bisect_left(offsets, lo - base), bisect.bisect_right(offsets, hi - base)
+                per_class.append([(base + c, table[c][0], table[c][1][n]) for c in offsets[first:last]])
+            if len(per_class) == 1:
+                for b, count, ranked in per_class[0]:
+                    self._add(found, (b,), count, [(score, (params,)) for score, params in ranked])
+                continue
+            for combo in itertools.product(*per_class):
+                count = math.prod(c for _, c, _ in combo)
+                best: list[tuple[int, Step]] = heapq.nsmallest(
+                    self.limit,
+                    (
+                        (sum(sc for sc, _ in picks), tuple(p for _, p in picks))
+                        for picks in itertools.product(*(b for _, _, b in combo))
+                    ),
+                )
+                self._add(found, tuple(b for b, _, _ in combo), count, best)
+        return found
+
+    def _add(self, found: dict[State, _Edges], b: State, count: int, best: list[tuple[int, Step]]) -> None:
+        old = found.get(b)
+        if old is None:
+            found[b] = _Edges(count, best)
+        else:
+            found[b] = _Edges(old.count + count, heapq.nsmallest(self.limit, [*old.best, *best]))
+
+
+def plan(
+    start: State,
+    goal: State,
+    bounds: SearchBounds,
+    options: PlanOptions,
+    *,
+    step_score: Callable[[int, DimParams], int],
+    scale: Callable[[int, State], int] | None = None,
+    limit: int = 10,
+    max_edges: int = 10**9,
+) -> PlanResult:
+    """The ``limit`` best plans from ``start`` to ``goal`` (one size per class) and the exact total.
+
+    A layer's score is ``Σ_class step_score(class, params)``, times ``scale(depth, state)`` when
+    given (cost: MACs grow with the layer's input size and channels). Plans rank by (score, then
+    their layers in order, compared as in search).
+
+    Three passes over (depth, size) nodes: forward, exact integer counts (and the graph);
+    backward, the exact best score from every node to the end; then a best-first search over
+    partial plans keyed by (score so far + best rest, layers so far), which pops complete plans in
+    rank order. A node popped ``limit`` times is closed: each of those prefixes, finished the same
+    way, beats any later prefix through it.
+
+    >>> from service.solver.enumeration import Bound, SearchBounds
+    >>> bounds = SearchBounds(kernel_size=Bound(2, 4), stride=Bound(2, 2))
+    >>> result = plan((4,), (16,), bounds, PlanOptions(2, 2), step_score=lambda n, p: p.kernel_size, limit=2)
+    >>> result.total, [(p.score, p.sizes) for p in result.plans]
+    (26, [(4, ((8,), (16,))), (4, ((9,), (16,)))])
+    """
+    lo, hi = options.min_layers, options.max_layers
+    if options.same_layer:
+
+        def layer_score(depth: int, step: Step, state: State) -> int:
+            base = sum(step_score(n, p) for n, p in enumerate(step))
+            return base * (scale(depth, state) if scale is not None else 1)
+
+        return _same_layer_plans(start, goal, bounds, options, layer_score, limit)
+    planner = _Planner(goal, bounds, options, step_score=step_score, limit=limit, max_edges=max_edges)
+
+    finishing: dict[tuple[State, int], bool] = {}
+
+    def alive(state: State, depth: int) -> bool:
+        key = (state, depth)
+        if key not in finishing:
+            finishing[key] = planner.can_finish(state, max(lo - depth, 0), hi - depth)
+        return finishing[key]
+
+    # Pass 1: exact counts, forward over (depth, size) nodes that can still finish; keep the graph.
+    total = 0
+    graph: list[dict[State, dict[State, tuple[int, int]]]] = []
+    counts: dict[State, int] = {start: 1} if alive(start, 0) else {}
+    for depth in range(hi):
+        following: defaultdict[State, int] = defaultdict(int)
+        level: dict[State, dict[State, tuple[int, int]]] = {}
+        for state, count in counts.items():
+            edges = {b: e for b, e in planner.counts_from(state).items() if alive(b, depth + 1)}
+            level[state] = edges
+            for b, (n, _) in edges.items():
+                following[b] += count * n
+        graph.append(level)
+        counts = dict(following)
+        if options.ends_at(depth + 1):
+            total += counts.get(goal, 0)
+    if total == 0:
+        return PlanResult(0, [])
+
+    # Pass 2: the exact best score from every node to the end, backward.
+    best_rest: list[dict[State, int]] = [{} for _ in range(hi + 1)]
+    if options.ends_at(hi):
+        best_rest[hi][goal] = 0
+    for depth in range(hi - 1, -1, -1):
+        for state, edges in graph[depth].items():
+            factor = scale(depth, state) if scale is not None else 1
+            options_here = [
+                low * factor + best_rest[depth + 1][b]
+                for b, (_, low) in edges.items()
+                if b in best_rest[depth + 1]
+            ]
+            if state == goal and options.ends_at(depth):
+                options_here.append(0)
+            if options_here:
+                best_rest[depth][state] = min(options_here)
+
+    # Pass 3: best-first over partial plans, keyed by (score so far + exact best rest, layers so far).
+    pops: defaultdict[tuple[State, int], int] = defaultdict(int)
+    frontier: list[tuple[int, tuple[Step, ...], tuple[State, ...], int, State]] = [
+        (best_rest[0][start], (), (), 0, start)
+    ]
+    plans: list[Plan] = []
+    while frontier and len(plans) < limit:
+        _, steps, sizes, score, state = heapq.heappop(frontier)
+        depth = len(steps)
+        pops[state, depth] += 1
+        if pops[state, depth] > limit:
+            continue
+        if state == goal and options.ends_at(depth):
+            plans.append(Plan(score, steps, sizes))
+        if depth == hi:
+            continue
+        factor = scale(depth, state) if scale is not None else 1
+        reachable = best_rest[depth + 1]
+        for b, pair in planner.pairs(state).items():
+            if b not in reachable or pops[b, depth + 1] >= limit:
+                continue
+            for edge_score, step in pair.best:
+                g = score + edge_score * factor
+                heapq.heappush(frontier, (g + reachable[b], (*steps, step), (*sizes, b), g, b))
+    return PlanResult(total=total, plans=plans)
+
+
+def _same_layer_plans(
+    start: State,
+    goal: State,
+    bounds: SearchBounds,
+    options: PlanOptions,
+    layer_score: Callable[[int, Step, State], int],
+    limit: int,
+) -> PlanResult:
+    """Every layer identical: apply each candidate layer to ``start`` up to ``max_layers`` times."""
+    found: list[Entry] = []
+    for k, s, d in bounds.triples():
+        pads = bounds.padding if bounds.padding is not None else Bound(0, d * (k - 1))
+        ops = [op for op in range(max(s, d)) if bounds.output_padding is None or op in bounds.output_padding]
+        per_class = [DimParams(k, s, d, p, op) for p in pads for op in ops]
+        for step in itertools.product(per_class, repeat=len(start)):
+            state, sizes, score = start, [], 0
+            for depth in range(options.max_layers):
+                nxt = _apply(step, state)
+                if nxt is None or (options.monotonic and any(b < a for a, b in zip(state, nxt, strict=True))):
+                    break
+                if options.monotonic and any(b > g for b, g in zip(nxt, goal, strict=True)):
+                    break
+                score += layer_score(depth, step, state)
+                state = nxt
+                sizes.append(state)
+                if options.ends_at(depth + 1) and state == goal:
+                    found.append((score, (step,) * (depth + 1), tuple(sizes)))
+    found.sort()
+    return PlanResult(len(found), [Plan(score, steps, sizes) for score, steps, sizes in found[:limit]])
+
+
+def _apply(step: Step, state: State) -> State | None:
+    sizes = []
+    for (k, s, d, p, op), a in zip(step, state, strict=True):
+        b = (a - 1) * s - 2 * p + d * (k - 1) + op + 1
+        if b < 1:
+            return None
+        sizes.append(b)
+    return tuple(sizes)
+
+
+def classes_of(input_size: Dims, output_size: Dims) -> tuple[list[int], State, State]:
+    """Group dimensions by (input, output): the class of each dimension, and the class states."""
+    pairs = list(dict.fromkeys(zip(input_size, output_size, strict=True)))
+    index = {pair: n for n, pair in enumerate(pairs)}
+    return (
+        [index[pair] for pair in zip(input_size, output_size, strict=True)],
+        tuple(i for i, _ in pairs),
+        tuple(o for _, o in pairs),
+    )
