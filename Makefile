@@ -17,8 +17,8 @@ $(VENV)/.run-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[worker]' '$(TORCH)'
 	touch $@
 
-$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev]'
+$(VENV)/.dev-installed: pyproject.toml clients/python/pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]' -e clients/python
 	touch $@ $(VENV)/.run-installed
 
 run: $(VENV)/.run-installed

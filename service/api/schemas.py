@@ -223,6 +223,25 @@ class ShapeResponse(BaseModel):
     overlap: OverlapOut | None = Field(description="The overlap analysis; null when the layer is invalid.")
 
 
+def _range_shorthands(schema: dict[str, Any]) -> None:
+    """Publish the shorthands the validator accepts: an int, an array, or the object."""
+    as_object = {key: value for key, value in schema.items() if key not in ("title", "description")}
+    description = schema.get("description", "")
+    schema.clear()
+    schema.update(
+        {
+            "title": "Range",
+            "description": description,
+            "examples": [{"min": 1, "max": 8}, {"values": [2, 4]}, 3],
+            "anyOf": [
+                {"type": "integer", "minimum": 0},
+                {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 1},
+                as_object,
+            ],
+        }
+    )
+
+
 class Range(BaseModel):
     """A search bound: ``{"min": a, "max": b}`` (inclusive) or ``{"values": [v, ...]}``.
 
@@ -230,9 +249,7 @@ class Range(BaseModel):
     ``min`` defaults to the field's smallest legal value.
     """
 
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"min": 1, "max": 8}, {"values": [2, 4]}]}
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_range_shorthands)
 
     min: StrictInt | None = Field(None, ge=0)
     max: StrictInt | None = Field(None, ge=0)

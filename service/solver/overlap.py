@@ -20,6 +20,7 @@ Terms:
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Sequence
@@ -51,10 +52,25 @@ class DimOverlap:
         return self.holes > 0
 
 
+def _stable_input_size(k: int, s: int, d: int, p: int, op: int) -> int:
+    """The input size from which the output window's interior holds at least one whole period.
+
+    From there on, one more input pixel inserts exactly one period (s positions) into the
+    interior and changes nothing else, so statistics at larger sizes follow from this one.
+    """
+    reach = d * (k - 1)
+    needed = max(p, reach) + s - 1  # the interior must reach this position ...
+    # ... both before the right border ((i−1)·s) and before the window's end ((i−1)·s + reach − p + op).
+    return 1 + max(0, -(-needed // s), -(-(needed - reach + p - op) // s))
+
+
 def dim_overlap(
     input_size: int, *, kernel_size: int, stride: int, dilation: int, padding: int, output_padding: int
 ) -> DimOverlap:
     """Exact overlap statistics of one dimension (see the module docstring).
+
+    Computed once per layer for inputs past ``_stable_input_size`` (cached) and extended by whole
+    periods: each period adds ``stride`` positions, of which the residues no tap reaches are holes.
 
     ``kernel 3, stride 2`` gives the classic 1-2-1-2 checkerboard; ``kernel 4, stride 2,
     padding 1`` is even inside and thins to 1 at the borders:
@@ -66,7 +82,28 @@ def dim_overlap(
     >>> o.min_count, o.max_count, o.holes, o.interior_counts, o.is_checkerboard
     (1, 2, 0, (2,), False)
     """
-    k, s, d, p = kernel_size, stride, dilation, padding
+    k, s, d, p, op = kernel_size, stride, dilation, padding, output_padding
+    stable = _stable_input_size(k, s, d, p, op)
+    if input_size <= stable:
+        return _counted(input_size, k, s, d, p, op)
+    base = _counted(stable, k, s, d, p, op)
+    periods = input_size - stable
+    # Taps reach min(k, s / gcd(s, d)) distinct residues; the other residues are interior holes.
+    unreached = s - min(k, s // math.gcd(s, d))
+    return DimOverlap(
+        output_size=base.output_size + periods * s,
+        min_count=base.min_count,
+        max_count=base.max_count,
+        holes=base.holes + periods * unreached,
+        interior_start=base.interior_start,
+        interior_stop=base.interior_stop + periods * s,
+        interior_counts=base.interior_counts,
+    )
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _counted(input_size: int, k: int, s: int, d: int, p: int, output_padding: int) -> DimOverlap:
+    """The residue-class sweep itself (see the module docstring)."""
     full = (input_size - 1) * s + d * (k - 1) + 1
     size = full - 2 * p + output_padding
     first, last = p, p + size - 1  # the output window in uncropped coordinates

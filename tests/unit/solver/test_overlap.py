@@ -21,7 +21,7 @@ def direct_counts(i: int, k: int, s: int, d: int, p: int, op: int) -> list[int]:
 
 @settings(max_examples=1500)
 @given(
-    i=st.integers(1, 14),
+    i=st.integers(1, 60),
     k=st.integers(1, 9),
     s=st.integers(1, 7),
     d=st.integers(1, 5),

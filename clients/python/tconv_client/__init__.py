@@ -1,0 +1,60 @@
+"""tconv client: which PyTorch ConvTranspose layers turn this size into that one, ranked."""
+
+from tconv_client._client import AsyncClient, Client
+from tconv_client._exceptions import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    BadRequestError,
+    InternalServerError,
+    NotFoundError,
+    RateLimitError,
+    ServiceUnavailableError,
+    TconvError,
+    UnprocessableEntityError,
+)
+from tconv_client._version import __version__
+from tconv_client.types import (
+    BatchError,
+    Candidate,
+    Cost,
+    Info,
+    InvertResult,
+    Layer,
+    Overlap,
+    Plan,
+    PlanResult,
+    SearchResult,
+    ShapeResult,
+    Verification,
+    VerifyResult,
+)
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AsyncClient",
+    "BadRequestError",
+    "BatchError",
+    "Candidate",
+    "Client",
+    "Cost",
+    "Info",
+    "InternalServerError",
+    "InvertResult",
+    "Layer",
+    "NotFoundError",
+    "Overlap",
+    "Plan",
+    "PlanResult",
+    "RateLimitError",
+    "SearchResult",
+    "ServiceUnavailableError",
+    "ShapeResult",
+    "TconvError",
+    "UnprocessableEntityError",
+    "Verification",
+    "VerifyResult",
+    "__version__",
+]
