@@ -7,6 +7,7 @@ import argparse
 import uvicorn
 
 from service.api.config import get_settings
+from service.logs import logging_config
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -23,6 +24,8 @@ def main(argv: list[str] | None = None) -> None:
         port=args.port,
         workers=args.workers,
         log_level=settings.log_level,
+        log_config=logging_config(settings.log_level),
+        timeout_graceful_shutdown=settings.shutdown_timeout_s,
     )
 
 

@@ -17,7 +17,12 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Interface `python -m service` binds.")
     port: int = Field(8000, ge=1, le=65535, description="Port `python -m service` binds.")
     workers: int = Field(1, ge=1, le=64, description="uvicorn worker processes.")
-    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
+        "info", description="Log level; logs are JSON lines on stderr, one per request with its id."
+    )
+    shutdown_timeout_s: int = Field(
+        20, gt=0, description="On SIGTERM, how long in-flight requests may finish before exit."
+    )
     max_search_triples: int = Field(
         100_000,
         ge=1,

@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 from service import __version__
 from service.api.config import Settings, get_settings
 from service.api.errors import install_error_handlers
+from service.api.metrics import ObservabilityMiddleware
 from service.api.routes import api_router
 from service.worker import make_verifier
 
@@ -57,4 +58,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings or get_settings()
     install_error_handlers(app)
     app.include_router(api_router)
+    app.add_middleware(ObservabilityMiddleware)
     return app

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 from fastapi import HTTPException
 
 from service.api.answers import answer_search
 from service.api.config import Settings
+from service.api.metrics import observe_verification
 from service.api.schemas import (
     CandidateOut,
     LayerIn,
@@ -38,10 +41,13 @@ def _verify_request(request: SearchRequest, candidates: list[CandidateOut], *, t
 async def _results(
     verifier: Verifier, request: VerifyRequest, request_id: str | None
 ) -> list[VerificationOut]:
+    began = time.perf_counter()
     try:
-        return (await verifier.verify(request, request_id=request_id)).results
+        results = (await verifier.verify(request, request_id=request_id)).results
     except WorkerBusyError as exc:
-        return [VerificationOut(status="unavailable", error=str(exc))] * len(request.layers)
+        results = [VerificationOut(status="unavailable", error=str(exc))] * len(request.layers)
+    observe_verification(results, time.perf_counter() - began)
+    return results
 
 
 async def attach_verification(

@@ -6,6 +6,7 @@ import argparse
 
 import uvicorn
 
+from service.logs import logging_config
 from service.worker.config import get_worker_settings
 
 
@@ -17,7 +18,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     # One process per device: the executor serialises jobs on it, so more would only contend.
     uvicorn.run(
-        "service.worker.app:create_worker_app", factory=True, host=args.host, port=args.port, log_level="info"
+        "service.worker.app:create_worker_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        log_level=settings.log_level,
+        log_config=logging_config(settings.log_level),
+        timeout_graceful_shutdown=settings.shutdown_timeout_s,
     )
 
 

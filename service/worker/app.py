@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from service import __version__
-from service.api.errors import error_body, install_error_handlers
+from service.api.errors import install_error_handlers
+from service.api.metrics import ObservabilityMiddleware, metrics_response, observe_verification
 from service.api.responses import ModelResponse
 from service.api.schemas import ErrorResponse, HealthResponse, VerifyRequest, VerifyResponse
 from service.worker.config import WorkerSettings, get_worker_settings
-from service.worker.errors import WorkerBusyError
+from service.worker.errors import WorkerBusyError, busy_response
 from service.worker.executor import Executor
-
-
-def busy_response(exc: WorkerBusyError) -> JSONResponse:
-    return JSONResponse(
-        error_body("worker_busy", str(exc)),
-        status_code=503,
-        headers={"Retry-After": str(exc.retry_after_s)},
-    )
 
 
 def create_worker_app(settings: WorkerSettings | None = None) -> FastAPI:
@@ -40,6 +34,7 @@ def create_worker_app(settings: WorkerSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(ObservabilityMiddleware)
 
     @app.post(
         "/v1/verify",
@@ -50,10 +45,13 @@ def create_worker_app(settings: WorkerSettings | None = None) -> FastAPI:
         operation_id="verify-verify",
     )
     async def verify(body: VerifyRequest, request: Request) -> ModelResponse | JSONResponse:
+        began = time.perf_counter()
         try:
-            return ModelResponse(await request.app.state.executor.verify(body))
+            answer = await request.app.state.executor.verify(body)
         except WorkerBusyError as exc:
             return busy_response(exc)
+        observe_verification(answer.results, time.perf_counter() - began)
+        return ModelResponse(answer)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> HealthResponse:
@@ -63,5 +61,9 @@ def create_worker_app(settings: WorkerSettings | None = None) -> FastAPI:
     async def readyz(request: Request) -> dict[str, object]:
         executor: Executor = request.app.state.executor
         return {"status": "ready", "waiting": executor.waiting, **executor.environment}
+
+    @app.get("/metrics", tags=["ops"], response_class=Response)
+    def metrics(request: Request) -> Response:
+        return metrics_response(request)
 
     return app

@@ -2,10 +2,12 @@
 
 import platform
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
 
 from service import __version__
 from service.api.deps import SettingsDep, VerifierDep
+from service.api.metrics import WORKER_AVAILABLE, metrics_response
 from service.api.schemas import HealthResponse, InfoResponse, ObjectiveOut, ReadyResponse
 from service.solver import limits
 from service.solver.ranking import OBJECTIVES
@@ -26,7 +28,9 @@ async def healthz() -> HealthResponse:
 @router.get("/readyz", summary="Readiness: ready to serve; reports the verification worker")
 async def readyz(verifier: VerifierDep) -> ReadyResponse:
     # The solver has no dependencies, so the API is ready; verification is reported, not required.
-    return ReadyResponse(status="ready", worker=await verifier.describe())
+    worker = await verifier.describe()
+    WORKER_AVAILABLE.set(1 if worker.get("available") else 0)
+    return ReadyResponse(status="ready", worker=worker)
 
 
 @router.get("/v1/info", summary="Versions, limits, objectives and the verification worker")
@@ -54,3 +58,15 @@ async def info(settings: SettingsDep, verifier: VerifierDep) -> InfoResponse:
         ],
         verification=worker,
     )
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics (text format)",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text exposition format."}},
+)
+def metrics(request: Request) -> Response:
+    """Per-route request counts and latency histograms, search space sizes, candidates returned,
+    verification latency and outcomes, and worker availability (as of the last /readyz)."""
+    return metrics_response(request)

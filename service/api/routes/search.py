@@ -1,10 +1,11 @@
 """POST /v1/search: every valid layer for a size change, ranked and paged."""
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from service.api.answers import answer_search, search_work
 from service.api.deps import BudgetDep, SettingsDep, VerifierDep
+from service.api.metrics import CANDIDATES, SEARCH_SPACE, request_id
 from service.api.responses import ModelResponse
 from service.api.schemas import ErrorResponse, SearchRequest, SearchResponse
 from service.api.verification import attach_verification, search_by_latency
@@ -31,7 +32,7 @@ router = APIRouter(prefix="/v1", tags=["search"])
     response_class=ModelResponse,
 )
 async def search(
-    body: SearchRequest, request: Request, budget: BudgetDep, settings: SettingsDep, verifier: VerifierDep
+    body: SearchRequest, budget: BudgetDep, settings: SettingsDep, verifier: VerifierDep
 ) -> ModelResponse:
     """Complete and sound: every layer within the bounds that PyTorch accepts with exactly
     ``output_size`` is in the ranked list, and nothing else. ``total`` is exact; the order is
@@ -41,12 +42,16 @@ async def search(
     ``verify: "meta" | "device"`` attaches the worker's verdict to each candidate of the page
     (``unavailable`` with the reason when the worker is down: still a 200).
     """
-    request_id = request.headers.get("x-request-id")
+    rid = request_id.get()
     if body.objective == "latency":
-        return ModelResponse(await search_by_latency(body, budget, settings, verifier, request_id))
-    if search_work(body) <= settings.inline_search_work:
+        response = await search_by_latency(body, budget, settings, verifier, rid)
+    elif search_work(body) <= settings.inline_search_work:
         # Bounded and sub-millisecond: a thread hop would cost more than the search.
-        response = answer_search(body, budget)
+        response = await attach_verification(answer_search(body, budget), body, verifier, rid)
     else:
-        response = await run_in_threadpool(answer_search, body, budget)
-    return ModelResponse(await attach_verification(response, body, verifier, request_id))
+        response = await attach_verification(
+            await run_in_threadpool(answer_search, body, budget), body, verifier, rid
+        )
+    SEARCH_SPACE.observe(response.total)
+    CANDIDATES.inc(len(response.candidates))
+    return ModelResponse(response)

@@ -1,12 +1,15 @@
 """POST /v1/verify: confirm layers in real PyTorch, in-process or on the configured worker."""
 
-from fastapi import APIRouter, Request
+import time
+
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from service.api.deps import VerifierDep
+from service.api.metrics import observe_verification, request_id
 from service.api.responses import ModelResponse
 from service.api.schemas import ErrorResponse, VerifyRequest, VerifyResponse
-from service.worker.errors import WorkerBusyError
+from service.worker.errors import WorkerBusyError, busy_response
 
 router = APIRouter(prefix="/v1", tags=["verify"])
 
@@ -18,17 +21,16 @@ router = APIRouter(prefix="/v1", tags=["verify"])
     response_class=ModelResponse,
     responses={503: {"model": ErrorResponse, "description": "The worker's queue is full; see Retry-After."}},
 )
-async def verify(
-    body: VerifyRequest, request: Request, verifier: VerifierDep
-) -> ModelResponse | JSONResponse:
+async def verify(body: VerifyRequest, verifier: VerifierDep) -> ModelResponse | JSONResponse:
     """One result per layer, in order: ``confirmed`` (PyTorch ran it and produced exactly the
     predicted, non-empty size), ``failed`` (PyTorch refused it or produced something else; ``error``
     is PyTorch's message) or ``unavailable`` (not run, with the reason; a worker that cannot be
     reached is never a 5xx). ``meta`` never confirms what the CPU and CUDA kernels refuse.
     """
+    began = time.perf_counter()
     try:
-        return ModelResponse(await verifier.verify(body, request_id=request.headers.get("x-request-id")))
+        answer = await verifier.verify(body, request_id=request_id.get())
     except WorkerBusyError as exc:
-        from service.worker.app import busy_response
-
         return busy_response(exc)
+    observe_verification(answer.results, time.perf_counter() - began)
+    return ModelResponse(answer)

@@ -1,0 +1,107 @@
+"""Prometheus metrics (prometheus_client) and the ASGI middleware that records them.
+
+The middleware is plain ASGI, not BaseHTTPMiddleware: it runs on every request, and the
+throughput benchmark measures it. It also gives every request an id (``X-Request-ID``, taken
+from the request or made here), echoes it, logs one JSON line per request, and keeps the id in a
+context variable so the verifier can pass it on to the worker.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import time
+import uuid
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+access_log = logging.getLogger("tconv.access")
+
+REQUESTS = Counter(
+    "tconv_requests_total", "HTTP requests by route, method and status.", ["route", "method", "status"]
+)
+LATENCY = Histogram(
+    "tconv_request_duration_seconds",
+    "HTTP request latency by route.",
+    ["route"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+SEARCH_SPACE = Histogram(
+    "tconv_search_space_size",
+    "Valid layers in each searched space (`total`).",
+    buckets=(0, 1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000),
+)
+CANDIDATES = Counter("tconv_candidates_returned_total", "Candidates returned by /v1/search.")
+VERIFY_LATENCY = Histogram(
+    "tconv_verification_duration_seconds",
+    "Time to verify one request's layers (embedded or remote).",
+    buckets=(0.001, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+VERIFY_RESULTS = Counter("tconv_verification_results_total", "Verification results by status.", ["status"])
+WORKER_AVAILABLE = Gauge("tconv_worker_available", "1 when the verification worker answered its last check.")
+
+
+def _route_of(scope: Scope) -> str:
+    """The matched route's path template (bounded label values), or "unmatched".
+
+    The router records the route it picked in the scope, which the middleware sees afterwards.
+    """
+    route = scope.get("route")
+    return str(getattr(route, "path", "unmatched"))
+
+
+class ObservabilityMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id")
+        rid = incoming.decode("latin-1")[:128] if incoming else uuid.uuid4().hex
+        token = request_id.set(rid)
+        began = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode("latin-1"))]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - began
+            route = _route_of(scope)
+            REQUESTS.labels(route, scope["method"], str(status)).inc()
+            LATENCY.labels(route).observe(elapsed)
+            if access_log.isEnabledFor(logging.INFO):
+                access_log.info(
+                    "request",
+                    extra={
+                        "request_id": rid,
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 3),
+                    },
+                )
+            request_id.reset(token)
+
+
+def metrics_response(_: Request) -> Response:
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+def observe_verification(results: list[Any], seconds: float) -> None:
+    VERIFY_LATENCY.observe(seconds)
+    for result in results:
+        VERIFY_RESULTS.labels(result.status).inc()

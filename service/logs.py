@@ -1,0 +1,36 @@
+"""Structured JSON logs (python-json-logger) for the API and the worker, uvicorn's included."""
+
+from __future__ import annotations
+
+import logging.config
+from typing import Any
+
+from pythonjsonlogger.json import JsonFormatter
+
+
+def json_formatter() -> JsonFormatter:
+    """Every record one JSON object: time, level, logger, message, and the record's extra fields."""
+    return JsonFormatter(
+        "%(asctime)s %(levelname)s %(name)s %(message)s",
+        rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+    )
+
+
+def logging_config(level: str) -> dict[str, Any]:
+    """A dictConfig: JSON lines on stderr, uvicorn's loggers included."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "service.logs.json_formatter"}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json"}},
+        "loggers": {
+            "": {"handlers": ["stderr"], "level": level.upper()},
+            # Our middleware logs each request with its id; uvicorn's access log would repeat it.
+            "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+            "uvicorn": {"level": level.upper()},
+        },
+    }
+
+
+def configure(level: str) -> None:
+    logging.config.dictConfig(logging_config(level))
