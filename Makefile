@@ -7,7 +7,7 @@ PORT   ?= 8000
 # The embedded verifier needs torch; this pin takes the CPU build (a looser spec pulls CUDA, GBs).
 TORCH  ?= torch==2.13.0
 
-.PHONY: run run-worker test lint typecheck unit bench clean
+.PHONY: run run-worker test deploy-check deploy-e2e lint typecheck unit bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +37,21 @@ typecheck: $(VENV)/.dev-installed
 unit: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest -q
 
-test: lint typecheck unit
+deploy-check: $(VENV)/.dev-installed
+	$(BIN)/hadolint deploy/docker/Dockerfile.api deploy/docker/Dockerfile.worker
+	$(BIN)/docker-compose -f docker-compose.yml config -q
+	$(BIN)/docker-compose -f docker-compose.yml -f docker-compose.cpu.yml config -q
+	for overlay in cpu gpu; do \
+	  kubectl kustomize deploy/k8s/overlays/$$overlay > build/k8s-$$overlay.yaml && \
+	  $(BIN)/kubernetes-validate --strict --quiet build/k8s-$$overlay.yaml || exit 1; \
+	done
+	$(BIN)/python scripts/export_openapi.py --check
+
+# Builds both images and runs them with compose; skips loudly where docker cannot run.
+deploy-e2e: $(VENV)/.dev-installed
+	deploy/e2e.sh
+
+test: lint typecheck unit deploy-check deploy-e2e
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/run_all.py
