@@ -6,6 +6,7 @@ single endpoint would answer it.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -88,6 +89,13 @@ def _cost(input_size: Dims, kernel_size: Dims, context: ChannelContext) -> CostO
 
 
 def overlap_out(input_size: Dims, layer: Sequence[DimParams]) -> OverlapOut:
+    return _overlap_out(tuple(input_size), tuple(layer))
+
+
+@functools.lru_cache(maxsize=1 << 15)
+def _overlap_out(input_size: Dims, layer: tuple[DimParams, ...]) -> OverlapOut:
+    # A pure function of (input size, layer): popular layers are explained once. Callers never
+    # mutate the model they get.
     overlap = layer_overlap(
         input_size,
         kernel_size=[p.kernel_size for p in layer],

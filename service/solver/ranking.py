@@ -171,18 +171,36 @@ class _Combine:
             return score - head
         return score // head if score % head == 0 else None
 
-    def convolve(self, a: Histogram, b: Histogram) -> Histogram:
+    def convolve(self, a: Histogram, b: Histogram, cap: int) -> Histogram:
+        """The histogram of ``join(x, y)`` over both factors, exact for every key <= ``cap``.
+
+        Scores are >= 0 (sum) or >= 1 (product), so a pair beyond ``cap`` only grows with the
+        second key: the inner loop stops there. The hot loop of large spaces, so one specialised
+        loop per operation and no call per pair.
+        """
         out: defaultdict[int, int] = defaultdict(int)
-        for key_a, count_a in a.items():
-            for key_b, count_b in b.items():
-                out[self.join(key_a, key_b)] += count_a * count_b
+        pairs = sorted(b.items())
+        if self.is_product:
+            for key_a, count_a in a.items():
+                for key_b, count_b in pairs:
+                    key = key_a * key_b
+                    if key > cap:
+                        break
+                    out[key] += count_a * count_b
+        else:
+            for key_a, count_a in a.items():
+                for key_b, count_b in pairs:
+                    key = key_a + key_b
+                    if key > cap:
+                        break
+                    out[key] += count_a * count_b
         return dict(out)
 
 
 class _Leaf:
     """One dimension's options, in tie-break order, bucketed by score."""
 
-    __slots__ = ("by_score", "hist", "items")
+    __slots__ = ("by_score", "high", "hist", "items", "low")
 
     def __init__(self, items: Sequence[tuple[int, DimParams]]) -> None:
         self.items = sorted(items, key=lambda item: item[1])
@@ -190,6 +208,10 @@ class _Leaf:
         for score, params in self.items:
             self.by_score[score].append(params)
         self.hist: Histogram = {score: len(group) for score, group in self.by_score.items()}
+        self.low, self.high = min(self.hist), max(self.hist)
+
+    def hist_upto(self, cap: int) -> Histogram:
+        return self.hist
 
     def layers_with(self, score: int, skip: int) -> Iterator[Layer]:
         for params in self.by_score.get(score, ())[skip:]:
@@ -197,27 +219,45 @@ class _Leaf:
 
 
 class _Product:
-    """Cross product of per-dimension leaves, ordered dimension by dimension."""
+    """Cross product of per-dimension leaves, ordered dimension by dimension.
 
-    __slots__ = ("combine", "first", "hist", "rest")
+    Its histogram is built only up to the score a page needs (``hist_upto``): the first page of
+    a space of millions convolves a few buckets, not every score.
+    """
+
+    __slots__ = ("_hists", "cap", "combine", "first", "high", "low", "rest")
 
     def __init__(self, leaves: Sequence[_Leaf], combine: _Combine) -> None:
         self.combine = combine
         self.first = leaves[0]
         self.rest: _Leaf | _Product | None = None
-        self.hist = self.first.hist
+        self.low, self.high = self.first.low, self.first.high
         if len(leaves) > 1:
             self.rest = leaves[1] if len(leaves) == 2 else _Product(leaves[1:], combine)
-            self.hist = combine.convolve(self.first.hist, self.rest.hist)
+            self.low = combine.join(self.low, self.rest.low)
+            self.high = combine.join(self.high, self.rest.high)
+        self.cap = self.high
+        self._hists: dict[int, Histogram] = {}
+
+    def hist_upto(self, cap: int) -> Histogram:
+        """Exact counts of every score <= ``cap`` (and possibly some above)."""
+        cap = min(cap, self.high)
+        self.cap = cap
+        if self.rest is None:
+            return self.first.hist
+        if cap not in self._hists:
+            self._hists[cap] = self.combine.convolve(self.first.hist, self.rest.hist_upto(cap), cap)
+        return self._hists[cap]
 
     def layers_with(self, score: int, skip: int) -> Iterator[Layer]:
         if self.rest is None:
             yield from self.first.layers_with(score, skip)
             return
         rest = self.rest
+        rest_hist = rest.hist_upto(self.cap)
         for head_score, head in self.first.items:
             needed = self.combine.rest(score, head_score)
-            count = 0 if needed is None else rest.hist.get(needed, 0)
+            count = 0 if needed is None else rest_hist.get(needed, 0)
             if needed is None or count <= skip:
                 skip -= count
                 continue
@@ -229,19 +269,29 @@ class _Product:
 class _Union:
     """Disjoint groups (one per tied kernel, stride, dilation), in tie-break order."""
 
-    __slots__ = ("groups", "hist")
+    __slots__ = ("_hists", "cap", "groups", "high", "low")
 
     def __init__(self, groups: Sequence[_Product]) -> None:
         self.groups = groups
-        hist: defaultdict[int, int] = defaultdict(int)
-        for group in groups:
-            for score, count in group.hist.items():
-                hist[score] += count
-        self.hist = dict(hist)
+        self.low = min(group.low for group in groups)
+        self.high = max(group.high for group in groups)
+        self.cap = self.high
+        self._hists: dict[int, Histogram] = {}
+
+    def hist_upto(self, cap: int) -> Histogram:
+        cap = min(cap, self.high)
+        self.cap = cap
+        if cap not in self._hists:
+            hist: defaultdict[int, int] = defaultdict(int)
+            for group in self.groups:
+                for score, count in group.hist_upto(cap).items():
+                    hist[score] += count
+            self._hists[cap] = dict(hist)
+        return self._hists[cap]
 
     def layers_with(self, score: int, skip: int) -> Iterator[Layer]:
         for group in self.groups:
-            count = group.hist.get(score, 0)
+            count = group.hist_upto(self.cap).get(score, 0)
             if count <= skip:
                 skip -= count
                 continue
@@ -303,10 +353,13 @@ class RankedSpace:
         if self._root is None or limit <= 0:
             return []
         root = self._root
+        hist = self._hist_for(root, offset + limit)
         found: list[RankedCandidate] = []
         rank = 0
-        for score in sorted(root.hist):
-            count = root.hist[score]
+        for score in sorted(hist):
+            if score > root.cap:
+                break  # beyond the cap the counts are not complete; the page is full before it
+            count = hist[score]
             if rank + count <= offset:
                 rank += count
                 continue
@@ -318,6 +371,21 @@ class RankedSpace:
                 break
             rank += count
         return found
+
+    def _hist_for(self, root: _Union | _Product, needed: int) -> Histogram:
+        """The root histogram up to a score cap that holds at least ``needed`` layers.
+
+        The cap grows geometrically from the best score, so the first pages of a huge space build
+        small histograms and a deep page builds the whole one.
+        """
+        step = 64 if not self._combine.is_product else max(root.low, 1)
+        cap = root.low + step
+        while True:
+            hist = root.hist_upto(cap)
+            if cap >= root.high or sum(c for key, c in hist.items() if key <= cap) >= needed:
+                return hist
+            step *= 8
+            cap = root.low + step
 
     def _dim_terms(self, params: DimParams, i: int, o: int) -> Terms:
         key = (params, i, o)
