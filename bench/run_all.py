@@ -222,7 +222,25 @@ def verification(url: str) -> dict[str, Any]:
     return {"device": body["device_name"], "torch": body["torch_version"], **rows}
 
 
-SECTIONS = ("large_untied_space", "search_vs_meta_loop", "throughput", "batches", "verification")
+def planning(url: str) -> dict[str, Any]:
+    """Issue "Planning": 4x4 -> 256x256 in 3 to 6 layers with default bounds, over HTTP."""
+    body = {"input_size": 4, "output_size": 256, "layers": {"min": 3, "max": 6}}
+    with httpx.Client(base_url=url, timeout=60) as client:
+        first = client.post("/v1/plan", json=body).json()
+        timings = []
+        for _ in range(7):
+            start = time.perf_counter()
+            response = client.post("/v1/plan", json=body)
+            timings.append(time.perf_counter() - start)
+            assert response.status_code == 200, response.text
+    return {
+        "plans_total": first["total"],
+        "best_sizes": [s[0] for s in first["plans"][0]["sizes"]],
+        "median_ms": round(statistics.median(timings) * 1000, 1),
+    }
+
+
+SECTIONS = ("large_untied_space", "search_vs_meta_loop", "throughput", "batches", "planning", "verification")
 
 
 def main() -> None:
@@ -235,6 +253,7 @@ def main() -> None:
             ("search_vs_meta_loop", search_vs_meta),
             ("throughput", throughput),
             ("batches", batches),
+            ("planning", planning),
             ("verification", verification),
         ):
             if name in wanted:

@@ -279,6 +279,17 @@ def plan(
             finishing[key] = planner.can_finish(state, max(lo - depth, 0), hi - depth)
         return finishing[key]
 
+    if len(start) == 1:
+        # One class: "can still reach the goal" is a threshold on the size at each depth.
+        target = goal[0]
+        thresholds = [_smallest_reaching(planner, target, hi - depth) for depth in range(hi)]
+
+        def alive(state: State, depth: int) -> bool:
+            size = state[0]
+            if size == target and options.ends_at(depth):
+                return True
+            return depth < hi and size >= thresholds[depth]
+
     # Pass 1: exact counts, forward over (depth, size) nodes that can still finish; keep the graph.
     total = 0
     graph: list[dict[State, dict[State, tuple[int, int]]]] = []
@@ -340,6 +351,18 @@ def plan(
                 g = score + edge_score * factor
                 heapq.heappush(frontier, (g + reachable[b], (*steps, step), (*sizes, b), g, b))
     return PlanResult(total=total, plans=plans)
+
+
+def _smallest_reaching(planner: _Planner, target: int, layers: int) -> int:
+    """The smallest size from which ``layers`` layers can reach ``target`` (reach grows with size)."""
+    low, high = 1, target
+    while low < high:
+        middle = (low + high) // 2
+        if planner.reach_max(middle, layers) >= target:
+            high = middle
+        else:
+            low = middle + 1
+    return low if planner.reach_max(low, layers) >= target else target + 1
 
 
 def _same_layer_plans(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -25,6 +26,7 @@ def create_worker_app(settings: WorkerSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.executor = Executor(settings, label="worker")
+        gc.freeze()  # torch's objects are permanent: keep the collector off them (see api.main)
         yield
 
     app = FastAPI(
