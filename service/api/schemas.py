@@ -640,7 +640,21 @@ BatchQuery = dict[str, Any]
 
 
 class ShapeBatchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """The NAS filter: many /v1/shape requests, each answered alone, in order."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "queries": [
+                        {"input_size": 16, "kernel_size": 4, "stride": 2, "padding": 1},
+                        {"input_size": 16, "kernel_size": 3, "stride": 2, "padding": 1, "output_padding": 2},
+                    ]
+                }
+            ]
+        },
+    )
 
     queries: list[BatchQuery] = Field(
         min_length=1,
@@ -650,7 +664,21 @@ class ShapeBatchRequest(BaseModel):
 
 
 class SearchBatchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Many /v1/search requests, answered in order; one item's failure does not fail the others."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "queries": [
+                        {"input_size": 8, "output_size": 16, "limit": 1},
+                        {"input_size": [4, 6], "output_size": [8, 12], "limit": 1},
+                    ]
+                }
+            ]
+        },
+    )
 
     queries: list[BatchQuery] = Field(
         min_length=1,

@@ -856,7 +856,30 @@ export interface components {
                 [key: string]: unknown;
             };
         };
-        /** SearchBatchRequest */
+        /**
+         * SearchBatchRequest
+         * @description Many /v1/search requests, answered in order; one item's failure does not fail the others.
+         * @example {
+         *       "queries": [
+         *         {
+         *           "input_size": 8,
+         *           "limit": 1,
+         *           "output_size": 16
+         *         },
+         *         {
+         *           "input_size": [
+         *             4,
+         *             6
+         *           ],
+         *           "limit": 1,
+         *           "output_size": [
+         *             8,
+         *             12
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
         SearchBatchRequest: {
             /**
              * Queries
@@ -1025,7 +1048,27 @@ export interface components {
              */
             total: number;
         };
-        /** ShapeBatchRequest */
+        /**
+         * ShapeBatchRequest
+         * @description The NAS filter: many /v1/shape requests, each answered alone, in order.
+         * @example {
+         *       "queries": [
+         *         {
+         *           "input_size": 16,
+         *           "kernel_size": 4,
+         *           "padding": 1,
+         *           "stride": 2
+         *         },
+         *         {
+         *           "input_size": 16,
+         *           "kernel_size": 3,
+         *           "output_padding": 2,
+         *           "padding": 1,
+         *           "stride": 2
+         *         }
+         *       ]
+         *     }
+         */
         ShapeBatchRequest: {
             /**
              * Queries
