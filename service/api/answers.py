@@ -44,7 +44,7 @@ from service.api.schemas import (
 from service.solver.cost import layer_cost
 from service.solver.enumeration import DimParams, SearchBounds, triple_budget_error
 from service.solver.errors import SolverError
-from service.solver.overlap import layer_overlap
+from service.solver.overlap import overlap_of_layer
 from service.solver.planning import ConvLayer, exact_input_sizes, invert_encoder
 from service.solver.plans import PlanOptions, classes_of, plan
 from service.solver.ranking import RankedCandidate, steady_dim_score
@@ -96,14 +96,7 @@ def overlap_out(input_size: Dims, layer: Sequence[DimParams]) -> OverlapOut:
 def _overlap_out(input_size: Dims, layer: tuple[DimParams, ...]) -> OverlapOut:
     # A pure function of (input size, layer): popular layers are explained once. Callers never
     # mutate the model they get.
-    overlap = layer_overlap(
-        input_size,
-        kernel_size=[p.kernel_size for p in layer],
-        stride=[p.stride for p in layer],
-        dilation=[p.dilation for p in layer],
-        padding=[p.padding for p in layer],
-        output_padding=[p.output_padding for p in layer],
-    )
+    overlap = overlap_of_layer(input_size, layer)
     return OverlapOut(
         min_count=overlap.min_count,
         max_count=overlap.max_count,

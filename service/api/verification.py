@@ -11,6 +11,7 @@ from service.api.config import Settings
 from service.api.metrics import observe_verification
 from service.api.schemas import (
     CandidateOut,
+    ChannelContext,
     LayerIn,
     SearchRequest,
     SearchResponse,
@@ -29,12 +30,7 @@ def _verify_request(request: SearchRequest, candidates: list[CandidateOut], *, t
         input_size=tuple(request.input_size) if isinstance(request.input_size, tuple) else request.input_size,
         device="meta" if request.verify == "meta" else "auto",
         timing=timing,
-        in_channels=request.in_channels,
-        out_channels=request.out_channels,
-        groups=request.groups,
-        batch_size=request.batch_size,
-        bias=request.bias,
-        dtype=request.dtype,
+        **request.model_dump(include=set(ChannelContext.model_fields)),
     )
 
 

@@ -26,6 +26,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from service.solver.enumeration import DimParams
+
 
 @dataclass(frozen=True, slots=True)
 class DimOverlap:
@@ -219,4 +221,16 @@ def layer_overlap(
                 input_size, kernel_size, stride, dilation, padding, output_padding, strict=True
             )
         )
+    )
+
+
+def overlap_of_layer(input_size: Sequence[int], layer: Sequence[DimParams]) -> Overlap:
+    """``layer_overlap`` for a layer given as one DimParams per dimension."""
+    return layer_overlap(
+        input_size,
+        kernel_size=[p.kernel_size for p in layer],
+        stride=[p.stride for p in layer],
+        dilation=[p.dilation for p in layer],
+        padding=[p.padding for p in layer],
+        output_padding=[p.output_padding for p in layer],
     )

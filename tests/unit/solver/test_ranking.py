@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service.solver.enumeration import Bound, SearchBounds, build_space
-from service.solver.overlap import layer_overlap
+from service.solver.overlap import overlap_of_layer
 from service.solver.ranking import OBJECTIVES, Objective, rank_space
 
 
@@ -78,20 +78,9 @@ def test_pages_are_slices_of_the_sorted_space(
         assert reduce(candidate.terms.values()) == candidate.score
 
 
-def overlap_of(layer, input_size):  # type: ignore[no-untyped-def]
-    return layer_overlap(
-        input_size,
-        kernel_size=[p.kernel_size for p in layer],
-        stride=[p.stride for p in layer],
-        dilation=[p.dilation for p in layer],
-        padding=[p.padding for p in layer],
-        output_padding=[p.output_padding for p in layer],
-    )
-
-
 @functools.cache
 def has_artifact(layer, input_size) -> bool:  # type: ignore[no-untyped-def]
-    overlap = overlap_of(layer, input_size)
+    overlap = overlap_of_layer(input_size, layer)
     return overlap.holes > 0 or overlap.is_checkerboard
 
 
