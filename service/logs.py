@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging.config
 from typing import Any
 
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 
@@ -13,6 +14,8 @@ def json_formatter() -> JsonFormatter:
     return JsonFormatter(
         "%(asctime)s %(levelname)s %(name)s %(message)s",
         rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+        # uvicorn adds an ANSI-coloured copy of its messages: noise in a JSON line.
+        reserved_attrs=[*RESERVED_ATTRS, "color_message"],
     )
 
 
