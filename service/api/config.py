@@ -37,7 +37,7 @@ class Settings(BaseSettings):
         description="Budget: summed (kernel, stride, dilation) combinations × dimensions of a search batch.",
     )
     max_plan_transitions: int = Field(
-        2_000_000, ge=1, description="Budget: (size -> size) transitions one /v1/plan may visit."
+        500_000, ge=1, description="Budget: (size -> size) transitions one /v1/plan may visit."
     )
     inline_search_work: int = Field(
         4096,

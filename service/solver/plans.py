@@ -180,6 +180,8 @@ class _Planner:
                 base = (a - 1) * stride
                 first, last = bisect.bisect_left(offsets, lo - base), bisect.bisect_right(offsets, hi - base)
                 per_class.append([(base + c, table[c][0], table[c][1][n][0][0]) for c in offsets[first:last]])
+            # Several classes: every combination of their next sizes is visited, so charge each.
+            self._charge_work(math.prod(len(options) for options in per_class))
             for combo in itertools.product(*per_class):
                 b = tuple(size for size, _, _ in combo)
                 count = math.prod(c for _, c, _ in combo)
@@ -189,14 +191,18 @@ class _Planner:
         return self._charge(found)
 
     def _charge(self, found: dict[State, tuple[int, int]]) -> dict[State, tuple[int, int]]:
-        self.edges += len(found)
+        self._charge_work(len(found))
+        return found
+
+    def _charge_work(self, transitions: int) -> None:
+        self.edges += transitions
         if self.edges > self.max_edges:
             raise SolverError(
                 "space_too_large",
                 f"the plan search passed {self.max_edges:,} size transitions; narrow kernel_size, stride, "
-                "dilation or the number of layers, or keep sizes non-decreasing",
+                "dilation or the number of layers, keep sizes non-decreasing, or make the request square "
+                "(dimensions with different sizes are planned jointly)",
             )
-        return found
 
     def pairs(self, state: State) -> dict[State, _Edges]:
         found: dict[State, _Edges] = {}
@@ -268,7 +274,7 @@ def plan(
             base = sum(step_score(n, p) for n, p in enumerate(step))
             return base * (scale(depth, state) if scale is not None else 1)
 
-        return _same_layer_plans(start, goal, bounds, options, layer_score, limit)
+        return _same_layer_plans(start, goal, bounds, options, layer_score, limit, max_edges)
     planner = _Planner(goal, bounds, options, step_score=step_score, limit=limit, max_edges=max_edges)
 
     finishing: dict[tuple[State, int], bool] = {}
@@ -372,13 +378,22 @@ def _same_layer_plans(
     options: PlanOptions,
     layer_score: Callable[[int, Step, State], int],
     limit: int,
+    max_edges: int,
 ) -> PlanResult:
     """Every layer identical: apply each candidate layer to ``start`` up to ``max_layers`` times."""
     found: list[Entry] = []
+    tried = 0
     for k, s, d in bounds.triples():
         pads = bounds.padding if bounds.padding is not None else Bound(0, d * (k - 1))
         ops = [op for op in range(max(s, d)) if bounds.output_padding is None or op in bounds.output_padding]
         per_class = [DimParams(k, s, d, p, op) for p in pads for op in ops]
+        tried += len(per_class) ** len(start) * options.max_layers
+        if tried > max_edges:
+            raise SolverError(
+                "space_too_large",
+                f"repeating each candidate layer passes {max_edges:,} layer applications; narrow "
+                "kernel_size, stride, dilation or padding",
+            )
         for step in itertools.product(per_class, repeat=len(start)):
             state, sizes, score = start, [], 0
             for depth in range(options.max_layers):

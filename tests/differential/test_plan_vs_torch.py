@@ -149,3 +149,14 @@ def test_plan_errors_are_clear(client: TestClient) -> None:
     ).json()
     assert nothing["total"] == 0
     assert nothing["plans"] == []
+
+
+def test_a_plan_over_budget_is_a_422_that_says_how_to_narrow() -> None:
+    from service.api.config import Settings
+    from service.api.main import create_app
+
+    with TestClient(create_app(Settings(verify_mode="off", max_plan_transitions=1000))) as small:
+        response = small.post("/v1/plan", json={"input_size": [4, 6], "output_size": [64, 96], "layers": 4})
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "space_too_large"
+    assert "narrow" in response.json()["error"]["message"]
