@@ -51,6 +51,16 @@ async def _on_solver_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and request.method == "POST":
+        # FastAPI answers a body it cannot decode with a bare 400; every other malformed body is
+        # a documented 422, so this one is too.
+        message = "body: not a JSON document this endpoint can read"
+        return JSONResponse(
+            error_body(
+                "invalid_request", message, [{"field": "body", "rule": "json_invalid", "message": message}]
+            ),
+            status_code=422,
+        )
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
     return JSONResponse(
         error_body(code, str(exc.detail)), status_code=exc.status_code, headers=getattr(exc, "headers", None)

@@ -11,11 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel
-from starlette.responses import Response
+from starlette.responses import JSONResponse
 
 
-class ModelResponse(Response):
-    media_type = "application/json"
+class ModelResponse(JSONResponse):
+    """A JSONResponse subclass, so FastAPI documents ``response_model`` as the body's schema
+    (for other response classes it publishes ``{"type": "string"}``)."""
 
     def render(self, content: Any) -> bytes:
         if isinstance(content, BaseModel):

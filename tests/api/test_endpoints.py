@@ -173,3 +173,13 @@ def test_cost_and_quality_objectives_answer(client: TestClient) -> None:
     assert quality["total"] == cost["total"]
     assert not quality["candidates"][0]["overlap"]["checkerboard"]
     assert quality["candidates"][0]["overlap"]["holes"] == 0
+
+
+def test_every_json_answer_is_documented_by_its_model(client: TestClient) -> None:
+    # A response class outside JSONResponse makes FastAPI publish {"type": "string"} instead.
+    schema = client.get("/openapi.json").json()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            content = operation["responses"]["200"].get("content", {})
+            if "application/json" in content:
+                assert "$ref" in content["application/json"]["schema"], (method, path)

@@ -120,3 +120,10 @@ def test_unknown_route_uses_the_error_body(client: TestClient) -> None:
     response = client.get("/v1/nothing")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("path", ["/v1/shape", "/v1/search", "/v1/shape/batch", "/v1/plan"])
+def test_an_undecodable_body_is_a_422_like_every_other_malformed_body(client: TestClient, path: str) -> None:
+    response = client.post(path, content=b"]\xff\xfe", headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_request"

@@ -1514,7 +1514,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": string;
+                    "application/json": components["schemas"]["InvertResponse"];
                 };
             };
             /** @description A field out of its domain. */
@@ -1547,7 +1547,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": string;
+                    "application/json": components["schemas"]["PlanResponse"];
                 };
             };
             /** @description A field out of its domain, a search over the budget (`space_too_large`), or an option /v1/plan does not support. */
@@ -1580,7 +1580,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": string;
+                    "application/json": components["schemas"]["SearchResponse"];
                 };
             };
             /** @description A field out of its domain, or a space over the budget (`space_too_large`, which says which bound to narrow), or `objective_unavailable` (latency without a verification worker). */
@@ -1622,7 +1622,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": string;
+                    "application/json": components["schemas"]["SearchBatchResponse"];
                 };
             };
             /** @description Not a list of 1 to 1,000 queries, or over the batch budget (`batch_too_large`). */
@@ -1655,7 +1655,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": string;
+                    "application/json": components["schemas"]["ShapeResponse"];
                 };
             };
             /** @description A field out of its domain (names field and rule). */
@@ -1688,7 +1688,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": string;
+                    "application/json": components["schemas"]["ShapeBatchResponse"];
                 };
             };
             /** @description Not a list of 1 to 10,000 queries. */
@@ -1721,7 +1721,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": string;
+                    "application/json": components["schemas"]["VerifyResponse"];
                 };
             };
             /** @description Validation Error */
