@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     shutdown_timeout_s: int = Field(
         20, gt=0, description="On SIGTERM, how long in-flight requests may finish before exit."
     )
+    max_body_bytes: int = Field(
+        8 * 1024 * 1024, ge=1024, description="Largest request body; over it, 413 `body_too_large`."
+    )
     max_search_triples: int = Field(
         100_000,
         ge=1,

@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 from service import __version__
 from service.api.config import Settings, get_settings
 from service.api.errors import install_error_handlers
+from service.api.limits_middleware import BodyLimitMiddleware
 from service.api.metrics import ObservabilityMiddleware
 from service.api.routes import api_router
 from service.worker import make_verifier
@@ -63,5 +64,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings or get_settings()
     install_error_handlers(app)
     app.include_router(api_router)
-    app.add_middleware(ObservabilityMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=app.state.settings.max_body_bytes)
+    app.add_middleware(ObservabilityMiddleware)  # outermost: it sees (and counts) the 413s too
     return app

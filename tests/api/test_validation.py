@@ -127,3 +127,19 @@ def test_an_undecodable_body_is_a_422_like_every_other_malformed_body(client: Te
     response = client.post(path, content=b"]\xff\xfe", headers={"content-type": "application/json"})
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "invalid_request"
+
+
+def test_a_body_over_the_cap_is_a_413_that_says_so() -> None:
+    from service.api.config import Settings
+    from service.api.main import create_app
+
+    small = TestClient(create_app(Settings(verify_mode="off", max_body_bytes=2048)))
+    queries = [{"input_size": 7, "kernel_size": 3}] * 200
+    response = small.post("/v1/shape/batch", json={"queries": queries})
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "body_too_large"
+    # Without a content-length (a streamed body), the cap holds as the bytes arrive.
+    chunks = (b'{"queries": [' + b'{"input_size": 7, "kernel_size": 3},' * 100 for _ in range(3))
+    streamed = small.post("/v1/shape/batch", content=chunks, headers={"content-type": "application/json"})
+    assert streamed.status_code == 413
+    assert small.post("/v1/shape/batch", json={"queries": queries[:10]}).status_code == 200
