@@ -298,25 +298,66 @@ def _range_within(lo: int, hi: int) -> Any:
     return AfterValidator(check)
 
 
+def _range_schema(lo: int, hi: int, *, nullable: bool = False) -> WithJsonSchema:
+    """The published form of one bound: an int, an array of ints, or the Range object, each with
+    this field's legal values (the shared Range model cannot say which field it bounds)."""
+    item = {"type": "integer", "minimum": lo, "maximum": hi}
+    values = {"type": "array", "items": item, "minItems": 1, "maxItems": limits.MAX_RANGE_VALUES}
+    forms: list[dict[str, Any]] = [
+        item,
+        values,
+        {
+            "type": "object",
+            "additionalProperties": False,
+            # null means "not given", as an omitted key does.
+            "properties": {
+                "min": {"anyOf": [item, {"type": "null"}]},
+                "max": {"anyOf": [item, {"type": "null"}]},
+                "values": {"anyOf": [values, {"type": "null"}]},
+            },
+        },
+    ]
+    if nullable:
+        forms.append({"type": "null"})
+    return WithJsonSchema({"anyOf": forms})
+
+
+KernelBound = Annotated[
+    Range, _range_within(1, limits.MAX_KERNEL_SIZE), _range_schema(1, limits.MAX_KERNEL_SIZE)
+]
+StrideBound = Annotated[Range, _range_within(1, limits.MAX_STRIDE), _range_schema(1, limits.MAX_STRIDE)]
+DilationBound = Annotated[Range, _range_within(1, limits.MAX_DILATION), _range_schema(1, limits.MAX_DILATION)]
+PaddingBound = Annotated[
+    Range | None, _range_within(0, limits.MAX_PADDING), _range_schema(0, limits.MAX_PADDING, nullable=True)
+]
+OutputPaddingBound = Annotated[
+    Range | None,
+    _range_within(0, limits.MAX_OUTPUT_PADDING),
+    _range_schema(0, limits.MAX_OUTPUT_PADDING, nullable=True),
+]
+LayerCountBound = Annotated[
+    Range, _range_within(1, limits.MAX_PLAN_LAYERS), _range_schema(1, limits.MAX_PLAN_LAYERS)
+]
+
 ObjectiveName = Literal["balanced", "quality", "cost", "conventional", "latency"]
 
 
 class LayerBounds(BaseModel):
     """Bounds on the layer parameters a search (or each layer of a plan) may use."""
 
-    kernel_size: Annotated[Range, _range_within(1, limits.MAX_KERNEL_SIZE)] = Field(
+    kernel_size: KernelBound = Field(
         default_factory=lambda: Range(min=1, max=8), description="Kernel sizes to consider. Default 1..8."
     )
-    stride: Annotated[Range, _range_within(1, limits.MAX_STRIDE)] = Field(
+    stride: StrideBound = Field(
         default_factory=lambda: Range(min=1, max=8), description="Strides to consider. Default 1..8."
     )
-    dilation: Annotated[Range, _range_within(1, limits.MAX_DILATION)] = Field(
+    dilation: DilationBound = Field(
         default_factory=lambda: Range(values=[1]), description="Dilations to consider. Default [1]."
     )
-    padding: Annotated[Range | None, _range_within(0, limits.MAX_PADDING)] = Field(
+    padding: PaddingBound = Field(
         None, description="Paddings to consider. Default: 0..dilation·(kernel_size−1) for each candidate."
     )
-    output_padding: Annotated[Range | None, _range_within(0, limits.MAX_OUTPUT_PADDING)] = Field(
+    output_padding: OutputPaddingBound = Field(
         None, description="Output paddings to consider. Default: the legal 0..max(stride, dilation)−1."
     )
 
@@ -586,7 +627,7 @@ class PlanRequest(ChannelContext, LayerBounds):
 
     input_size: Size
     output_size: Size
-    layers: Annotated[Range, _range_within(1, limits.MAX_PLAN_LAYERS)] = Field(
+    layers: LayerCountBound = Field(
         default_factory=lambda: Range(min=1, max=4),
         description=f"Number of layers: an int or a range (default 1..4, at most {limits.MAX_PLAN_LAYERS}).",
     )

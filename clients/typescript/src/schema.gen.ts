@@ -722,7 +722,11 @@ export interface components {
              */
             channels?: number[] | null;
             /** @description Dilations to consider. Default [1]. */
-            dilation?: components["schemas"]["Range"];
+            dilation?: number | number[] | {
+                max?: number | null;
+                min?: number | null;
+                values?: number[] | null;
+            };
             /**
              * Dtype
              * @description Tensor dtype, for verification and memory.
@@ -748,9 +752,17 @@ export interface components {
              */
             input_size: number | number[];
             /** @description Kernel sizes to consider. Default 1..8. */
-            kernel_size?: components["schemas"]["Range"];
+            kernel_size?: number | number[] | {
+                max?: number | null;
+                min?: number | null;
+                values?: number[] | null;
+            };
             /** @description Number of layers: an int or a range (default 1..4, at most 16). */
-            layers?: components["schemas"]["Range"];
+            layers?: number | number[] | {
+                max?: number | null;
+                min?: number | null;
+                values?: number[] | null;
+            };
             /**
              * Limit
              * @description How many plans, best first.
@@ -777,14 +789,22 @@ export interface components {
              */
             out_channels?: number;
             /** @description Output paddings to consider. Default: the legal 0..max(stride, dilation)−1. */
-            output_padding?: components["schemas"]["Range"] | null;
+            output_padding?: number | number[] | {
+                max?: number | null;
+                min?: number | null;
+                values?: number[] | null;
+            } | null;
             /**
              * Output Size
              * @description An integer (a square 2-D size) or an array of 1 to 3 integers (1-D, 2-D or 3-D).
              */
             output_size: number | number[];
             /** @description Paddings to consider. Default: 0..dilation·(kernel_size−1) for each candidate. */
-            padding?: components["schemas"]["Range"] | null;
+            padding?: number | number[] | {
+                max?: number | null;
+                min?: number | null;
+                values?: number[] | null;
+            } | null;
             /**
              * Same Layer
              * @description Repeat one layer (true) or choose each layer freely.
@@ -792,7 +812,11 @@ export interface components {
              */
             same_layer?: boolean;
             /** @description Strides to consider. Default 1..8. */
-            stride?: components["schemas"]["Range"];
+            stride?: number | number[] | {
+                max?: number | null;
+                min?: number | null;
+                values?: number[] | null;
+            };
             /**
              * Tie Dims
              * @description Each layer has one kernel_size, stride and dilation; dimensions with the same input and output size also share padding and output_padding (so a square request plans square layers and square intermediate sizes). false is not supported by /v1/plan yet.
@@ -934,7 +958,11 @@ export interface components {
              */
             bias?: boolean;
             /** @description Dilations to consider. Default [1]. */
-            dilation?: components["schemas"]["Range"];
+            dilation?: number | number[] | {
+                max?: number | null;
+                min?: number | null;
+                values?: number[] | null;
+            };
             /**
              * Dtype
              * @description Tensor dtype, for verification and memory.
@@ -960,7 +988,11 @@ export interface components {
              */
             input_size: number | number[];
             /** @description Kernel sizes to consider. Default 1..8. */
-            kernel_size?: components["schemas"]["Range"];
+            kernel_size?: number | number[] | {
+                max?: number | null;
+                min?: number | null;
+                values?: number[] | null;
+            };
             /**
              * Limit
              * @description Page size.
@@ -987,16 +1019,28 @@ export interface components {
              */
             out_channels?: number;
             /** @description Output paddings to consider. Default: the legal 0..max(stride, dilation)−1. */
-            output_padding?: components["schemas"]["Range"] | null;
+            output_padding?: number | number[] | {
+                max?: number | null;
+                min?: number | null;
+                values?: number[] | null;
+            } | null;
             /**
              * Output Size
              * @description An integer (a square 2-D size) or an array of 1 to 3 integers (1-D, 2-D or 3-D).
              */
             output_size: number | number[];
             /** @description Paddings to consider. Default: 0..dilation·(kernel_size−1) for each candidate. */
-            padding?: components["schemas"]["Range"] | null;
+            padding?: number | number[] | {
+                max?: number | null;
+                min?: number | null;
+                values?: number[] | null;
+            } | null;
             /** @description Strides to consider. Default 1..8. */
-            stride?: components["schemas"]["Range"];
+            stride?: number | number[] | {
+                max?: number | null;
+                min?: number | null;
+                values?: number[] | null;
+            };
             /**
              * Tie Dims
              * @description Same kernel_size, stride and dilation in every dimension (padding and output_padding are always per dimension). false: every parameter free per dimension.
