@@ -391,7 +391,7 @@ class RankedSpace:
         key = (params, i, o)
         terms = self._terms.get(key)
         if terms is None:
-            terms = self._terms[key] = self.objective.dim_terms(params, i, o)
+            terms = self._terms[key] = _shared_dim_terms(self.objective, params, i, o)
         return terms
 
     def _dim_score(self, params: DimParams, i: int, o: int) -> int:
@@ -409,6 +409,13 @@ class RankedSpace:
             for name, value in self._dim_terms(params, i, o).items():
                 total[name] = value if name not in total else join(total[name], value)
         return total
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _shared_dim_terms(objective: Objective, params: DimParams, input_size: int, output_size: int) -> Terms:
+    """An objective's terms for one dimension: a pure function, so shared across requests (the
+    same layer options recur across sizes and queries). Callers never mutate the result."""
+    return objective.dim_terms(params, input_size, output_size)
 
 
 def rank_space(
