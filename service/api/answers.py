@@ -46,7 +46,7 @@ from service.solver.enumeration import DimParams, SearchBounds, triple_budget_er
 from service.solver.errors import SolverError
 from service.solver.overlap import overlap_of_layer
 from service.solver.planning import ConvLayer, exact_input_sizes, invert_encoder
-from service.solver.plans import PlanOptions, classes_of, plan
+from service.solver.plans import PlanOptions, classes_of, plan, plan_untied
 from service.solver.ranking import RankedCandidate, steady_dim_score
 from service.solver.rules import check_layer
 from service.solver.search import Budget, search
@@ -448,11 +448,12 @@ def answer_plan(request: PlanRequest, *, max_transitions: int) -> PlanResponse:
     ndim = _ndim(input_size=request.input_size, output_size=request.output_size)
     input_size = _dims(request.input_size, ndim, "input_size")
     output_size = _dims(request.output_size, ndim, "output_size")
-    if not request.tie_dims:
+    if not request.tie_dims and request.objective == "cost":
         raise SolverError(
             "unsupported",
-            "tie_dims false is not supported by /v1/plan yet; plan with tie_dims true",
-            field="tie_dims",
+            "objective 'cost' needs tie_dims true for plans: untied dimensions are planned apart and "
+            "their scores add, while MACs multiply across dimensions",
+            field="objective",
         )
     if request.objective == "latency":
         raise SolverError(
@@ -464,6 +465,9 @@ def answer_plan(request: PlanRequest, *, max_transitions: int) -> PlanResponse:
     options = _plan_options(request)
     schedule = _channel_schedule(request, options)
     class_of, start, goal = classes_of(input_size, output_size)
+    if not request.tie_dims:
+        # Every dimension its own class, planned on its own (see solver.plans.plan_untied).
+        class_of, start, goal = list(range(ndim)), input_size, output_size
     members = [class_of.count(n) for n in range(len(start))]
     bounds = search_bounds(request)
     objective = request.objective
@@ -484,16 +488,27 @@ def answer_plan(request: PlanRequest, *, max_transitions: int) -> PlanResponse:
         def step_score(n: int, params: DimParams) -> int:
             return members[n] * int(steady_dim_score(objective, params))
 
-    result = plan(
-        start,
-        goal,
-        bounds,
-        options,
-        step_score=step_score,
-        scale=scale,
-        limit=request.limit,
-        max_edges=max_transitions,
-    )
+    if not request.tie_dims:
+        result = plan_untied(
+            start,
+            goal,
+            bounds,
+            options,
+            step_score=lambda params: int(steady_dim_score(objective, params)),
+            limit=request.limit,
+            max_edges=max_transitions,
+        )
+    else:
+        result = plan(
+            start,
+            goal,
+            bounds,
+            options,
+            step_score=step_score,
+            scale=scale,
+            limit=request.limit,
+            max_edges=max_transitions,
+        )
     plans: list[PlanOut] = []
     for rank, found in enumerate(result.plans, start=1):
         layers = [tuple(step[class_of[dim]] for dim in range(ndim)) for step in found.steps]

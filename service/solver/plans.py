@@ -359,6 +359,92 @@ def plan(
     return PlanResult(total=total, plans=plans)
 
 
+def plan_untied(
+    start: State,
+    goal: State,
+    bounds: SearchBounds,
+    options: PlanOptions,
+    *,
+    step_score: Callable[[DimParams], int],
+    limit: int = 10,
+    max_edges: int = 10**9,
+) -> PlanResult:
+    """Plans whose every parameter is free per dimension (``tie_dims`` false); one size per dimension.
+
+    Dimensions are then independent given the number of layers L: the plans with L layers are the
+    cross product of each dimension's 1-D plans with exactly L layers, their count the product of
+    the counts, and the best of them come from merging each dimension's best lists (a plan not in
+    its dimension's best ``limit`` is beaten by ``limit`` plans that swap it for a better one).
+    Scores add over dimensions, so objectives that multiply across dimensions do not apply.
+    """
+    lengths = (
+        sorted(options.lengths) if options.lengths else range(options.min_layers, options.max_layers + 1)
+    )
+    total = 0
+    finished: list[tuple[int, tuple[Step, ...], tuple[State, ...]]] = []
+    for layers in lengths:
+        exact = PlanOptions(layers, layers, options.monotonic, options.same_layer)
+        per_pair: dict[tuple[int, int], PlanResult] = {}
+        for pair in dict.fromkeys(zip(start, goal, strict=True)):
+            per_pair[pair] = plan(
+                (pair[0],),
+                (pair[1],),
+                bounds,
+                exact,
+                step_score=lambda n, params: step_score(params),
+                limit=limit,
+                max_edges=max_edges,
+            )
+        per_dim = [per_pair[pair] for pair in zip(start, goal, strict=True)]
+        count = math.prod(result.total for result in per_dim)
+        if count == 0:
+            continue
+        total += count
+        merged: list[tuple[int, tuple[Step, ...], tuple[State, ...]]] = [
+            (p.score, tuple((params,) for (params,) in p.steps), p.sizes) for p in per_dim[0].plans
+        ]
+        for result in per_dim[1:]:
+            merged = _merge_best(merged, result.plans, limit)
+        finished.extend(merged)
+    finished.sort()
+    return PlanResult(total, [Plan(score, steps, sizes) for score, steps, sizes in finished[:limit]])
+
+
+def _merge_best(
+    left: list[tuple[int, tuple[Step, ...], tuple[State, ...]]], right: list[Plan], limit: int
+) -> list[tuple[int, tuple[Step, ...], tuple[State, ...]]]:
+    """The ``limit`` best pairs of two ranked lists, one more dimension appended to each layer.
+
+    Both lists are sorted by (score, layers); so is every pairing along either index, so a
+    frontier over (i, j) yields pairs in order.
+    """
+
+    def pair(i: int, j: int) -> tuple[int, tuple[Step, ...], tuple[State, ...], int, int]:
+        score, steps, sizes = left[i]
+        other = right[j]
+        return (
+            score + other.score,
+            tuple((*step, *extra) for step, extra in zip(steps, other.steps, strict=True)),
+            tuple((*size, *more) for size, more in zip(sizes, other.sizes, strict=True)),
+            i,
+            j,
+        )
+
+    if not left or not right:
+        return []
+    frontier = [pair(0, 0)]
+    seen = {(0, 0)}
+    out: list[tuple[int, tuple[Step, ...], tuple[State, ...]]] = []
+    while frontier and len(out) < limit:
+        score, steps, sizes, i, j = heapq.heappop(frontier)
+        out.append((score, steps, sizes))
+        for ni, nj in ((i + 1, j), (i, j + 1)):
+            if ni < len(left) and nj < len(right) and (ni, nj) not in seen:
+                seen.add((ni, nj))
+                heapq.heappush(frontier, pair(ni, nj))
+    return out
+
+
 def _smallest_reaching(planner: _Planner, target: int, layers: int) -> int:
     """The smallest size from which ``layers`` layers can reach ``target`` (reach grows with size)."""
     low, high = 1, target

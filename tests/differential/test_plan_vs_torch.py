@@ -25,16 +25,23 @@ def forward(size: int, p: DimParams) -> int:
 def brute_force(request: dict[str, Any]) -> list[tuple[int, tuple[tuple[tuple[int, ...], ...], ...]]]:
     """Every tuple of layers, one by one: (score, per-dimension sizes after each layer)."""
     ins, outs = request["input_size"], request["output_size"]
-    pairs = list(dict.fromkeys(zip(ins, outs, strict=True)))
-    members = [list(zip(ins, outs, strict=True)).count(pair) for pair in pairs]
+    tied = request.get("tie_dims", True)
+    # Tied: dimensions with the same (input, output) share their layers. Untied: each is free.
+    pairs = list(dict.fromkeys(zip(ins, outs, strict=True))) if tied else list(zip(ins, outs, strict=True))
+    members = [list(zip(ins, outs, strict=True)).count(pair) for pair in pairs] if tied else [1] * len(pairs)
+    per_triple = [
+        [DimParams(k, s, d, p, op) for p in range(d * (k - 1) + 1) for op in range(max(s, d))]
+        for k in range(1, request["kernel_size"]["max"] + 1)
+        for s in range(1, request["stride"]["max"] + 1)
+        for d in request["dilation"]["values"]
+    ]
     layer_options = []
-    for k in range(1, request["kernel_size"]["max"] + 1):
-        for s in range(1, request["stride"]["max"] + 1):
-            for d in request["dilation"]["values"]:
-                per_class = [
-                    DimParams(k, s, d, p, op) for p in range(d * (k - 1) + 1) for op in range(max(s, d))
-                ]
-                layer_options.extend(itertools.product(per_class, repeat=len(pairs)))
+    if tied:
+        for per_class in per_triple:
+            layer_options.extend(itertools.product(per_class, repeat=len(pairs)))
+    else:
+        every = [option for per_class in per_triple for option in per_class]
+        layer_options = list(itertools.product(every, repeat=len(pairs)))
     found = []
     for count in range(request["layers"]["min"], request["layers"]["max"] + 1):
         for layers in itertools.product(layer_options, repeat=count):
@@ -73,15 +80,19 @@ def plan_requests(draw: st.DrawFn) -> dict[str, Any]:
     ins = draw(st.lists(st.integers(1, 5), min_size=ndim, max_size=ndim))
     outs = [i * draw(st.integers(1, 4)) + draw(st.integers(-1, 2)) for i in ins]
     min_layers = draw(st.integers(1, 2))
+    tied = draw(st.booleans())
     return {
         "input_size": ins,
         "output_size": [max(o, 1) for o in outs],
         "layers": {"min": min_layers, "max": draw(st.integers(min_layers, 3 if ndim == 1 else 2))},
-        "kernel_size": {"min": 1, "max": draw(st.integers(1, 3))},
+        "kernel_size": {"min": 1, "max": draw(st.integers(1, 3 if tied or ndim == 1 else 2))},
+        "tie_dims": tied,
         "stride": {"min": 1, "max": draw(st.integers(1, 2))},
         "dilation": {"values": draw(st.sampled_from([[1], [1, 2]]))},
         "monotonic": draw(st.booleans()),
-        "objective": draw(st.sampled_from(["balanced", "cost", "quality"])),
+        "objective": draw(
+            st.sampled_from(["balanced", "cost", "quality"] if tied else ["balanced", "quality"])
+        ),
         "limit": 1000,
     }
 
@@ -142,7 +153,9 @@ def test_plan_errors_are_clear(client: TestClient) -> None:
     )
     assert bad.status_code == 422
     assert "fixed number of layers" in bad.json()["error"]["message"]
-    untied = client.post("/v1/plan", json={"input_size": 4, "output_size": 64, "tie_dims": False})
+    untied = client.post(
+        "/v1/plan", json={"input_size": 4, "output_size": 64, "tie_dims": False, "objective": "cost"}
+    )
     assert untied.json()["error"]["code"] == "unsupported"
     nothing = client.post(
         "/v1/plan", json={"input_size": 4, "output_size": 5, "layers": 1, "stride": 3, "kernel_size": 1}

@@ -819,7 +819,7 @@ export interface components {
             };
             /**
              * Tie Dims
-             * @description Each layer has one kernel_size, stride and dilation; dimensions with the same input and output size also share padding and output_padding (so a square request plans square layers and square intermediate sizes). false is not supported by /v1/plan yet.
+             * @description Each layer has one kernel_size, stride and dilation; dimensions with the same input and output size also share padding and output_padding (so a square request plans square layers and square intermediate sizes). false: every parameter free per dimension, each dimension planned on its own (not with objective `cost`, whose MACs multiply across them).
              * @default true
              */
             tie_dims?: boolean;
