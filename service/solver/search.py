@@ -98,12 +98,13 @@ def _explain_empty(
     input_size: Dims, output_size: Dims, bounds: SearchBounds, *, tie_dims: bool
 ) -> tuple[str, list[tuple[str, Dims]]]:
     """Name the blocking dimension or the tie, and the nearest reachable sizes below and above."""
-    reaches: dict[tuple[int, int, int], list[Reach]] = {
-        (k, s, d): [
-            reach(i, o, k=k, s=s, d=d, bounds=bounds) for i, o in zip(input_size, output_size, strict=True)
-        ]
-        for k, s, d in bounds.triples()
-    }
+    # Square sizes are the common case: each distinct (input, output) pair is analysed once.
+    pairs = list(zip(input_size, output_size, strict=True))
+    distinct = list(dict.fromkeys(pairs))
+    reaches: dict[tuple[int, int, int], list[Reach]] = {}
+    for k, s, d in bounds.triples():
+        solved = {(i, o): reach(i, o, k=k, s=s, d=d, bounds=bounds) for i, o in distinct}
+        reaches[k, s, d] = [solved[pair] for pair in pairs]
     blocked = [
         dim for dim in range(len(input_size)) if not any(per_dim[dim].exact for per_dim in reaches.values())
     ]
