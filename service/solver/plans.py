@@ -267,7 +267,7 @@ def plan(
     >>> result.total, [(p.score, p.sizes) for p in result.plans]
     (26, [(4, ((8,), (16,))), (4, ((9,), (16,)))])
     """
-    lo, hi = options.min_layers, options.max_layers
+    hi = options.max_layers
     if options.same_layer:
 
         def layer_score(depth: int, step: Step, state: State) -> int:
@@ -277,24 +277,7 @@ def plan(
         return _same_layer_plans(start, goal, bounds, options, layer_score, limit, max_edges)
     planner = _Planner(goal, bounds, options, step_score=step_score, limit=limit, max_edges=max_edges)
 
-    finishing: dict[tuple[State, int], bool] = {}
-
-    def alive(state: State, depth: int) -> bool:
-        key = (state, depth)
-        if key not in finishing:
-            finishing[key] = planner.can_finish(state, max(lo - depth, 0), hi - depth)
-        return finishing[key]
-
-    if len(start) == 1:
-        # One class: "can still reach the goal" is a threshold on the size at each depth.
-        target = goal[0]
-        thresholds = [_smallest_reaching(planner, target, hi - depth) for depth in range(hi)]
-
-        def alive(state: State, depth: int) -> bool:
-            size = state[0]
-            if size == target and options.ends_at(depth):
-                return True
-            return depth < hi and size >= thresholds[depth]
+    alive = _liveness(planner, options, single_class=len(start) == 1)
 
     # Pass 1: exact counts, forward over (depth, size) nodes that can still finish; keep the graph.
     total = 0
@@ -443,6 +426,31 @@ def _merge_best(
                 seen.add((ni, nj))
                 heapq.heappush(frontier, pair(ni, nj))
     return out
+
+
+def _liveness(planner: _Planner, options: PlanOptions, *, single_class: bool) -> Callable[[State, int], bool]:
+    """Whether a node (state at a depth) can still end a plan: the pruning test of every pass."""
+    lo, hi = options.min_layers, options.max_layers
+    if single_class:
+        # One class: "can still reach the goal" is a threshold on the size at each depth.
+        target = planner.goal[0]
+        thresholds = [_smallest_reaching(planner, target, hi - depth) for depth in range(hi)]
+
+        def above_threshold(state: State, depth: int) -> bool:
+            if state[0] == target and options.ends_at(depth):
+                return True
+            return depth < hi and state[0] >= thresholds[depth]
+
+        return above_threshold
+    finishing: dict[tuple[State, int], bool] = {}
+
+    def can_finish(state: State, depth: int) -> bool:
+        key = (state, depth)
+        if key not in finishing:
+            finishing[key] = planner.can_finish(state, max(lo - depth, 0), hi - depth)
+        return finishing[key]
+
+    return can_finish
 
 
 def _smallest_reaching(planner: _Planner, target: int, layers: int) -> int:
