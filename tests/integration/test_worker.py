@@ -144,3 +144,18 @@ def test_a_full_queue_is_a_503_with_retry_after() -> None:
     finally:
         stop(made.api)
         stop(made.worker)
+
+
+def test_sigterm_lets_the_request_in_flight_finish() -> None:
+    # Graceful shutdown: uvicorn stops accepting, the running request completes, the process exits 0.
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = start(["-m", "service", "--host", "127.0.0.1", "--port", str(port)], url)
+    thread, answers = in_background(f"{url}/v1/verify", slow_request(1))
+    time.sleep(0.8)
+    process.send_signal(signal.SIGTERM)
+    thread.join(timeout=60)
+    assert answers[0].status_code == 200
+    assert answers[0].json()["results"][0]["status"] == "confirmed"
+    # uvicorn re-raises the signal once shutdown is complete, so "exited by SIGTERM" is success.
+    assert process.wait(timeout=30) in (0, -signal.SIGTERM)
