@@ -32,6 +32,9 @@ fi
 
 # 2. Images cannot be pulled here: build a stand-in Debian base with python3 once.
 if ! docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
+  if ! command -v debootstrap >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -q debootstrap >build/apt.log 2>&1 || true
+  fi
   command -v debootstrap >/dev/null 2>&1 || loud_skip "debootstrap is not installed"
   rm -rf build/rootfs
   timeout 600 debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates \
