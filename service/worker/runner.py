@@ -165,6 +165,13 @@ def run_job(job: Job) -> VerificationOut:
             **result,
         )
     device = torch.device(job.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        # Nothing was run, so nothing is confirmed or refused: the device is simply not here.
+        return VerificationOut(
+            status="unavailable",
+            error="this worker has no CUDA device; use device auto, cpu or meta",
+            **result,
+        )
     try:
         return _run(job, device, expected, check.violations[0].message if check.violations else None)
     except Exception as exc:  # torch raises RuntimeError, ValueError, OutOfMemoryError, ...

@@ -132,3 +132,16 @@ def test_latency_objective_ranks_by_measured_latency(verifying_client: TestClien
     assert scores == sorted(scores)
     assert [c["rank"] for c in body["candidates"]] == list(range(1, 16))
     assert all(c["verification"]["latency_ms"] is not None for c in body["candidates"])
+
+
+def test_cuda_without_a_gpu_is_unavailable_not_failed(verifying_client: TestClient) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    result = verifying_client.post(
+        "/v1/verify",
+        json={"input_size": 7, "layers": [{"kernel_size": 4, "stride": 2, "padding": 1}], "device": "cuda"},
+    ).json()["results"][0]
+    assert result["status"] == "unavailable"
+    assert "no CUDA device" in result["error"]

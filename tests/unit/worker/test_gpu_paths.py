@@ -67,6 +67,11 @@ def test_out_of_memory_is_a_failed_layer_and_the_worker_keeps_serving(
         return real_run(job, torch.device("cpu"), *args)
 
     monkeypatch.setattr(runner, "_run", run_or_run_out_of_memory)
+    # The mocked GPU is "there": available, named, and its cache emptied after the failure.
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=0: "NVIDIA H100 80GB HBM3")
+    emptied: list[bool] = []
+    monkeypatch.setattr(torch.cuda, "empty_cache", lambda: emptied.append(True))
     executor = Executor(WorkerSettings(cache_size=0), label="test")
     request = VerifyRequest(
         input_size=7,
@@ -82,6 +87,7 @@ def test_out_of_memory_is_a_failed_layer_and_the_worker_keeps_serving(
     assert failed.error is not None
     assert failed.error.startswith("OutOfMemoryError: CUDA out of memory")
     assert failed.refused_by == ["cuda"]
+    assert emptied  # memory is freed after every CUDA job, the failed one included
     assert confirmed.status == "confirmed"
     assert confirmed.output_size == [14, 14]
     # And the next request is served as usual.
