@@ -455,7 +455,7 @@ class VerificationOut(BaseModel):
     status: Literal["confirmed", "failed", "unavailable"] = Field(
         description="`confirmed`: PyTorch built and ran it and produced exactly the predicted, non-empty "
         "size. `failed`: PyTorch refused it or produced something else. `unavailable`: not run (no "
-        "worker, worker busy or unreachable, deadline passed, tensors over the cap)."
+        "worker, worker busy or unreachable, deadline passed, tensors over the cap, no CUDA device)."
     )
     output_size: list[int] | None = Field(None, description="The spatial size PyTorch produced.")
     expected_output_size: list[int] | None = Field(

@@ -1318,7 +1318,7 @@ export interface components {
             refused_by?: string[];
             /**
              * Status
-             * @description `confirmed`: PyTorch built and ran it and produced exactly the predicted, non-empty size. `failed`: PyTorch refused it or produced something else. `unavailable`: not run (no worker, worker busy or unreachable, deadline passed, tensors over the cap).
+             * @description `confirmed`: PyTorch built and ran it and produced exactly the predicted, non-empty size. `failed`: PyTorch refused it or produced something else. `unavailable`: not run (no worker, worker busy or unreachable, deadline passed, tensors over the cap, no CUDA device).
              * @enum {string}
              */
             status: "confirmed" | "failed" | "unavailable";
