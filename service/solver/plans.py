@@ -63,16 +63,8 @@ class PlanResult:
 Entry = tuple[int, tuple[Step, ...], tuple[State, ...]]  # (score, steps, sizes after each step)
 
 
-@dataclass(frozen=True, slots=True)
-class _Edges:
-    """The layers of one (size -> size) pair: how many there are, and the best ``limit`` of them."""
-
-    count: int
-    best: list[tuple[int, Step]]  # (base score, step), ascending
-
-
 class _Planner:
-    """Builds the layer tables once; ``pairs(state)`` reads the slice that stays in range."""
+    """Builds the layer tables once; ``counts_from`` and ``best_steps`` read the slice that stays in range."""
 
     def __init__(
         self,
@@ -150,6 +142,13 @@ class _Planner:
                 return True
         return False
 
+    def _in_range(self, size: int, target: int, stride: int, offsets: list[int]) -> tuple[int, int, int]:
+        """``(base, first, last)``: offsets[first:last] are those whose next size, base + offset,
+        stays in the allowed range (up to the target, and not below ``size`` when monotonic)."""
+        lo, hi = (size, target) if self.options.monotonic else (1, max(size, target))
+        base = (size - 1) * stride
+        return base, bisect.bisect_left(offsets, lo - base), bisect.bisect_right(offsets, hi - base)
+
     def counts_from(self, state: State) -> dict[State, tuple[int, int]]:
         """Per next state: how many layers lead there from ``state``, and the best one's base score.
 
@@ -160,14 +159,10 @@ class _Planner:
 
     def _solve_counts(self, state: State) -> dict[State, tuple[int, int]]:
         found: dict[State, tuple[int, int]] = {}
-        monotonic = self.options.monotonic
         if len(state) == 1:
             # The common case (square or 1-D requests), without the product machinery.
-            a, g = state[0], self.goal[0]
-            lo, hi = (a, g) if monotonic else (1, max(a, g))
             for (stride, offsets, _), flat in zip(self.tables, self.flat, strict=True):
-                base = (a - 1) * stride
-                first, last = bisect.bisect_left(offsets, lo - base), bisect.bisect_right(offsets, hi - base)
+                base, first, last = self._in_range(state[0], self.goal[0], stride, offsets)
                 for c, count, low in flat[first:last]:
                     key = (base + c,)
                     old = found.get(key)
@@ -176,9 +171,7 @@ class _Planner:
         for stride, offsets, table in self.tables:
             per_class: list[list[tuple[int, int, int]]] = []
             for n, (a, g) in enumerate(zip(state, self.goal, strict=True)):
-                lo, hi = (a, g) if monotonic else (1, max(a, g))
-                base = (a - 1) * stride
-                first, last = bisect.bisect_left(offsets, lo - base), bisect.bisect_right(offsets, hi - base)
+                base, first, last = self._in_range(a, g, stride, offsets)
                 per_class.append([(base + c, table[c][0], table[c][1][n][0][0]) for c in offsets[first:last]])
             # Several classes: every combination of their next sizes is visited, so charge each.
             self._charge_work(math.prod(len(options) for options in per_class))
@@ -204,38 +197,33 @@ class _Planner:
                 "(dimensions with different sizes are planned jointly)",
             )
 
-    def pairs(self, state: State) -> dict[State, _Edges]:
-        found: dict[State, _Edges] = {}
-        monotonic = self.options.monotonic
+    def best_steps(self, state: State) -> dict[State, list[tuple[int, Step]]]:
+        """Per next state, the best ``limit`` layers leading there from ``state`` (base score, layer)."""
+        found: dict[State, list[tuple[int, Step]]] = {}
         for stride, offsets, table in self.tables:
-            per_class: list[list[tuple[int, int, list[tuple[int, DimParams]]]]] = []
+            per_class: list[list[tuple[int, list[tuple[int, DimParams]]]]] = []
             for n, (a, g) in enumerate(zip(state, self.goal, strict=True)):
-                lo, hi = (a, g) if monotonic else (1, max(a, g))
-                base = (a - 1) * stride
-                first, last = bisect.bisect_left(offsets, lo - base), bisect.bisect_right(offsets, hi - base)
-                per_class.append([(base + c, table[c][0], table[c][1][n]) for c in offsets[first:last]])
+                base, first, last = self._in_range(a, g, stride, offsets)
+                per_class.append([(base + c, table[c][1][n]) for c in offsets[first:last]])
             if len(per_class) == 1:
-                for b, count, ranked in per_class[0]:
-                    self._add(found, (b,), count, [(score, (params,)) for score, params in ranked])
+                # One class: each offset's ranked list is already the answer.
+                for size, ranked in per_class[0]:
+                    single: list[tuple[int, Step]] = [(score, (params,)) for score, params in ranked]
+                    old = found.get((size,))
+                    found[size,] = single if old is None else heapq.nsmallest(self.limit, [*old, *single])
                 continue
             for combo in itertools.product(*per_class):
-                count = math.prod(c for _, c, _ in combo)
                 best: list[tuple[int, Step]] = heapq.nsmallest(
                     self.limit,
                     (
-                        (sum(sc for sc, _ in picks), tuple(p for _, p in picks))
-                        for picks in itertools.product(*(b for _, _, b in combo))
+                        (sum(score for score, _ in picks), tuple(params for _, params in picks))
+                        for picks in itertools.product(*(ranked for _, ranked in combo))
                     ),
                 )
-                self._add(found, tuple(b for b, _, _ in combo), count, best)
+                b = tuple(size for size, _ in combo)
+                old = found.get(b)
+                found[b] = best if old is None else heapq.nsmallest(self.limit, [*old, *best])
         return found
-
-    def _add(self, found: dict[State, _Edges], b: State, count: int, best: list[tuple[int, Step]]) -> None:
-        old = found.get(b)
-        if old is None:
-            found[b] = _Edges(count, best)
-        else:
-            found[b] = _Edges(old.count + count, heapq.nsmallest(self.limit, [*old.best, *best]))
 
 
 def plan(
@@ -333,10 +321,10 @@ def plan(
             continue
         factor = scale(depth, state) if scale is not None else 1
         reachable = best_rest[depth + 1]
-        for b, pair in planner.pairs(state).items():
+        for b, steps_to_b in planner.best_steps(state).items():
             if b not in reachable or pops[b, depth + 1] >= limit:
                 continue
-            for edge_score, step in pair.best:
+            for edge_score, step in steps_to_b:
                 g = score + edge_score * factor
                 heapq.heappush(frontier, (g + reachable[b], (*steps, step), (*sizes, b), g, b))
     return PlanResult(total=total, plans=plans)
