@@ -27,7 +27,7 @@ from service.worker.errors import WorkerBusyError
 def _verify_request(request: SearchRequest, candidates: list[CandidateOut], *, timing: bool) -> VerifyRequest:
     return VerifyRequest(
         layers=[LayerIn(**{k: tuple(v) for k, v in c.layer.model_dump().items()}) for c in candidates],
-        input_size=tuple(request.input_size) if isinstance(request.input_size, tuple) else request.input_size,
+        input_size=request.input_size,
         device="meta" if request.verify == "meta" else "auto",
         timing=timing,
         **request.model_dump(include=set(ChannelContext.model_fields)),

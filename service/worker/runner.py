@@ -20,7 +20,7 @@ import torch
 from service.api.schemas import LayerIn, VerificationOut, VerifyRequest
 from service.solver import limits
 from service.solver.rules import check_layer
-from service.solver.sizes import Dims, broadcast
+from service.solver.sizes import Dims, broadcast, resolve_ndim
 
 MODULES: dict[int, Any] = {
     1: torch.nn.ConvTranspose1d,
@@ -78,22 +78,22 @@ class Job:
 
 def jobs_of(request: VerifyRequest, device: str) -> list[Job | VerificationOut]:
     """One Job per layer; a layer whose dimensionality does not match is failed here."""
-    ndim = len(request.input_size) if isinstance(request.input_size, tuple) else None
     out: list[Job | VerificationOut] = []
     for layer in request.layers:
         try:
-            out.append(_job(request, layer, ndim, device))
+            out.append(_job(request, layer, device))
         except ValueError as exc:
             out.append(VerificationOut(status="failed", error=str(exc), device=device))
     return out
 
 
-def _job(request: VerifyRequest, layer: LayerIn, ndim: int | None, device: str) -> Job:
-    arrays = [len(v) for v in (getattr(layer, f) for f in FIELDS) if isinstance(v, tuple)]
-    n = ndim or (arrays[0] if arrays else 2)
+def _job(request: VerifyRequest, layer: LayerIn, device: str) -> Job:
+    fields = {name: getattr(layer, name) for name in FIELDS}
+    # The same rule as every other endpoint: arrays set the dimensionality, a bare int is 2-D.
+    ndim = resolve_ndim(input_size=request.input_size, **fields)
     return Job(
-        input_size=broadcast(request.input_size, n, name="input_size"),
-        layer=tuple(broadcast(getattr(layer, f), n, name=f) for f in FIELDS),
+        input_size=broadcast(request.input_size, ndim, name="input_size"),
+        layer=tuple(broadcast(value, ndim, name=name) for name, value in fields.items()),
         in_channels=request.in_channels,
         out_channels=request.out_channels,
         groups=request.groups,
