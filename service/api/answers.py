@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from service.api.errors import validation_details
+from service.api.explain import JSON
 from service.api.schemas import (
     BatchError,
     CandidateOut,
     ChannelContext,
     CostOut,
-    DimensionOut,
     DimOverlapOut,
     ErrorBody,
     ErrorInfo,
@@ -36,11 +36,9 @@ from service.api.schemas import (
     SearchBatchResponse,
     SearchRequest,
     SearchResponse,
-    ShapeBatchRequest,
-    ShapeBatchResponse,
     ShapeRequest,
-    ShapeResponse,
 )
+from service.api.shape_answers import shape_answer
 from service.solver.cost import layer_cost
 from service.solver.enumeration import DimParams, SearchBounds, triple_budget_error
 from service.solver.errors import SolverError
@@ -117,36 +115,9 @@ def _overlap_out(input_size: Dims, layer: tuple[DimParams, ...]) -> OverlapOut:
     )
 
 
-def answer_shape(request: ShapeRequest) -> ShapeResponse:
-    ndim = _ndim(input_size=request.input_size)
-    input_size = _dims(request.input_size, ndim, "input_size")
-    fields = {name: _dims(getattr(request, name), ndim, name) for name in LAYER_FIELDS}
-    check = check_layer(
-        input_size,
-        **fields,
-        in_channels=request.in_channels,
-        out_channels=request.out_channels,
-        groups=request.groups,
-    )
-    errors = [ErrorInfo(code=v.code, message=v.message, dim=v.dim) for v in check.violations]
-    return ShapeResponse(
-        valid=check.is_valid,
-        output_size=list(check.output_size) if check.is_valid else None,
-        error=errors[0] if errors else None,
-        errors=errors,
-        module=module_name(ndim),
-        layer=LayerOut(**{name: list(value) for name, value in fields.items()}),
-        dimensions=[
-            DimensionOut(input_size=i, output_size=o, derivation=text)
-            for i, o, text in zip(input_size, check.output_size, check.derivations, strict=True)
-        ],
-        cost=_cost(input_size, fields["kernel_size"], request) if check.is_valid else None,
-        overlap=overlap_out(
-            input_size, [DimParams(*dim) for dim in zip(*(fields[n] for n in PARAM_ORDER), strict=True)]
-        )
-        if check.is_valid
-        else None,
-    )
+def answer_shape(request: ShapeRequest) -> JSON:
+    """The /v1/shape answer, a dict shaped as ShapeResponse (shape_answers.py builds it)."""
+    return shape_answer(request.model_dump())
 
 
 def layer_out(layer: Sequence[DimParams]) -> LayerOut:
@@ -357,16 +328,6 @@ def _batch_error(exc: Exception) -> BatchError:
         return BatchError(error=ErrorBody(code="invalid_request", message=message, details=details))
     assert isinstance(exc, SolverError)
     return BatchError(error=ErrorBody(code=exc.code, message=exc.message))
-
-
-def answer_shape_batch(request: ShapeBatchRequest) -> ShapeBatchResponse:
-    results: list[ShapeResponse | BatchError] = []
-    for query in request.queries:
-        try:
-            results.append(answer_shape(ShapeRequest.model_validate(query)))
-        except (ValidationError, SolverError) as exc:
-            results.append(_batch_error(exc))
-    return ShapeBatchResponse(results=results)
 
 
 def answer_search_batch(request: SearchBatchRequest, budget: Budget, *, max_work: int) -> SearchBatchResponse:

@@ -1,15 +1,18 @@
-"""ModelResponse: a pydantic model serialised once, by pydantic-core, straight to JSON bytes.
+"""ModelResponse: an answer serialised once, straight to JSON bytes.
 
-FastAPI's default path dumps a returned model to a dict, validates it again against
-``response_model`` and encodes it a second time; for the solver's answers that was most of
-a request's cost. The models are built by our own code from typed values, so re-validating
-them proves nothing; ``response_model=`` stays on each route for the OpenAPI schema.
+Answers are either pydantic models (serialised by pydantic-core) or the JSON-ready dicts of
+the hot paths (explain.py, shape_answers.py; serialised by orjson). FastAPI's default path
+would dump a returned model to a dict, validate it again against ``response_model`` and
+encode it a second time; the answers are built by our own code from typed values, so
+re-validating them proves nothing (tests validate the dicts against the models instead).
+``response_model=`` stays on each route for the OpenAPI schema.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from pydantic import BaseModel
 from starlette.responses import JSONResponse
 
@@ -21,4 +24,8 @@ class ModelResponse(JSONResponse):
     def render(self, content: Any) -> bytes:
         if isinstance(content, BaseModel):
             return content.model_dump_json().encode()
-        raise TypeError(f"ModelResponse needs a pydantic model, got {type(content).__name__}")
+        if isinstance(content, dict):
+            return orjson.dumps(content)
+        if isinstance(content, bytes):  # encoded already (shape_answers.shape_batch_json)
+            return content
+        raise TypeError(f"ModelResponse needs a model, a dict or bytes, got {type(content).__name__}")

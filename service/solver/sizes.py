@@ -48,18 +48,16 @@ def derivation(
     >>> derivation(7, kernel_size=4, stride=2, padding=1, output_padding=0, dilation=1)
     '(7-1)·2 − 2·1 + 1·(4−1) + 0 + 1 = 14'
     """
-    out = forward_size(
-        input_size,
-        kernel_size=kernel_size,
-        stride=stride,
-        padding=padding,
-        output_padding=output_padding,
-        dilation=dilation,
-    )
-    return (
-        f"({input_size}-1)·{stride} − 2·{padding} + {dilation}·({kernel_size}−1)"
-        f" + {output_padding} + 1 = {out}"
-    )
+    return formula(input_size, kernel_size, stride, padding, output_padding, dilation)
+
+
+def formula(i: int, k: int, s: int, p: int, op: int, d: int) -> str:
+    """``derivation`` with positional arguments: it runs for every dimension of every answer.
+
+    >>> formula(7, 4, 2, 1, 0, 1)
+    '(7-1)·2 − 2·1 + 1·(4−1) + 0 + 1 = 14'
+    """
+    return f"({i}-1)·{s} − 2·{p} + {d}·({k}−1) + {op} + 1 = {(i - 1) * s - 2 * p + d * (k - 1) + op + 1}"
 
 
 def resolve_ndim(**sizes: int | Sequence[int]) -> int:

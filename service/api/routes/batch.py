@@ -3,9 +3,10 @@
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
-from service.api.answers import answer_search_batch, answer_shape_batch
+from service.api.answers import answer_search_batch
 from service.api.deps import BudgetDep, SettingsDep
 from service.api.responses import ModelResponse
+from service.api.routing import OrjsonRoute
 from service.api.schemas import (
     ErrorResponse,
     SearchBatchRequest,
@@ -13,8 +14,9 @@ from service.api.schemas import (
     ShapeBatchRequest,
     ShapeBatchResponse,
 )
+from service.api.shape_answers import shape_batch_json
 
-router = APIRouter(prefix="/v1", tags=["batch"])
+router = APIRouter(prefix="/v1", tags=["batch"], route_class=OrjsonRoute)
 
 
 @router.post(
@@ -26,7 +28,7 @@ router = APIRouter(prefix="/v1", tags=["batch"])
 )
 async def shape_batch(request: ShapeBatchRequest) -> ModelResponse:
     """Each item answered as /v1/shape would; a malformed item is ``{"error": ...}`` alone."""
-    return ModelResponse(await run_in_threadpool(answer_shape_batch, request))
+    return ModelResponse(await run_in_threadpool(shape_batch_json, request.queries))
 
 
 @router.post(

@@ -4,9 +4,10 @@ from fastapi import APIRouter
 
 from service.api.answers import answer_invert
 from service.api.responses import ModelResponse
+from service.api.routing import OrjsonRoute
 from service.api.schemas import ErrorResponse, InvertRequest, InvertResponse
 
-router = APIRouter(prefix="/v1", tags=["invert"])
+router = APIRouter(prefix="/v1", tags=["invert"], route_class=OrjsonRoute)
 
 
 @router.post(

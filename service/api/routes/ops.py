@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 from service import __version__
 from service.api.deps import SettingsDep, VerifierDep
 from service.api.metrics import WORKER_AVAILABLE, metrics_response
+from service.api.routing import OrjsonRoute
 from service.api.schemas import HealthResponse, InfoResponse, ObjectiveOut, ReadyResponse
 from service.solver import limits
 from service.solver.ranking import OBJECTIVES
@@ -18,7 +19,7 @@ LATENCY_DESCRIPTION = (
     "channel context); needs a worker."
 )
 
-router = APIRouter(tags=["ops"])
+router = APIRouter(tags=["ops"], route_class=OrjsonRoute)
 
 
 @router.get("/healthz", summary="Liveness: the process answers; checks no dependency")

@@ -6,9 +6,10 @@ from starlette.concurrency import run_in_threadpool
 from service.api.answers import answer_plan
 from service.api.deps import SettingsDep
 from service.api.responses import ModelResponse
+from service.api.routing import OrjsonRoute
 from service.api.schemas import ErrorResponse, PlanRequest, PlanResponse
 
-router = APIRouter(prefix="/v1", tags=["plan"])
+router = APIRouter(prefix="/v1", tags=["plan"], route_class=OrjsonRoute)
 
 
 @router.post(

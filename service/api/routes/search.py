@@ -7,10 +7,11 @@ from service.api.answers import answer_search, search_work
 from service.api.deps import BudgetDep, SettingsDep, VerifierDep
 from service.api.metrics import CANDIDATES, SEARCH_SPACE, request_id
 from service.api.responses import ModelResponse
+from service.api.routing import OrjsonRoute
 from service.api.schemas import ErrorResponse, SearchRequest, SearchResponse
 from service.api.verification import attach_verification, search_by_latency
 
-router = APIRouter(prefix="/v1", tags=["search"])
+router = APIRouter(prefix="/v1", tags=["search"], route_class=OrjsonRoute)
 
 
 @router.post(

@@ -4,9 +4,10 @@ from fastapi import APIRouter
 
 from service.api.answers import answer_shape
 from service.api.responses import ModelResponse
+from service.api.routing import OrjsonRoute
 from service.api.schemas import ErrorResponse, ShapeRequest, ShapeResponse
 
-router = APIRouter(prefix="/v1", tags=["shape"])
+router = APIRouter(prefix="/v1", tags=["shape"], route_class=OrjsonRoute)
 
 
 @router.post(

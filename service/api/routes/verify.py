@@ -8,10 +8,11 @@ from fastapi.responses import JSONResponse
 from service.api.deps import VerifierDep
 from service.api.metrics import observe_verification, request_id
 from service.api.responses import ModelResponse
+from service.api.routing import OrjsonRoute
 from service.api.schemas import ErrorResponse, VerifyRequest, VerifyResponse
 from service.worker.errors import WorkerBusyError, busy_response
 
-router = APIRouter(prefix="/v1", tags=["verify"])
+router = APIRouter(prefix="/v1", tags=["verify"], route_class=OrjsonRoute)
 
 
 @router.post(

@@ -1,0 +1,163 @@
+"""/v1/shape answers, single and batched: the NAS filter answers 10,000 layers per call.
+
+An item is first checked by ``SHAPE_ITEM``, a schema pydantic-core runs without calling back
+into Python; only an item it refuses goes through ``ShapeRequest`` (schemas.py), whose
+validators word the error. Both accept exactly the same requests (tests/unit/api/
+test_shape_answers.py checks that over generated input), so the fast path changes speed only.
+Answers are JSON-ready dicts shaped as ``ShapeResponse`` documents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, NotRequired
+
+import orjson
+from pydantic import ConfigDict, Field, StrictBool, StrictInt, TypeAdapter, ValidationError
+from typing_extensions import TypedDict
+
+from service.api.errors import validation_details
+from service.api.explain import JSON, cost_dict, module_name, overlap_dict
+from service.api.gc_pause import gc_paused
+from service.api.schemas import Dtype, ShapeRequest
+from service.solver import limits
+from service.solver.enumeration import DimParams
+from service.solver.errors import SolverError
+from service.solver.rules import check_layer
+from service.solver.sizes import Dims, broadcast
+
+_Size = Annotated[StrictInt, Field(ge=1, le=limits.MAX_SIZE)]
+_Kernel = Annotated[StrictInt, Field(ge=1, le=limits.MAX_KERNEL_SIZE)]
+_Stride = Annotated[StrictInt, Field(ge=1, le=limits.MAX_STRIDE)]
+_Padding = Annotated[StrictInt, Field(ge=0, le=limits.MAX_PADDING)]
+_OutputPadding = Annotated[StrictInt, Field(ge=0, le=limits.MAX_OUTPUT_PADDING)]
+_Dilation = Annotated[StrictInt, Field(ge=1, le=limits.MAX_DILATION)]
+_Channels = Annotated[StrictInt, Field(ge=1, le=limits.MAX_CHANNELS)]
+_DIMS = Field(min_length=1, max_length=limits.MAX_SPATIAL_DIMS)
+
+
+class _ShapeItem(TypedDict):
+    """ShapeRequest's rules, natively: an int or 1..3 ints per field, strict ints, no extras."""
+
+    __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
+
+    input_size: _Size | Annotated[list[_Size], _DIMS]
+    kernel_size: _Kernel | Annotated[list[_Kernel], _DIMS]
+    stride: NotRequired[_Stride | Annotated[list[_Stride], _DIMS]]
+    padding: NotRequired[_Padding | Annotated[list[_Padding], _DIMS]]
+    output_padding: NotRequired[_OutputPadding | Annotated[list[_OutputPadding], _DIMS]]
+    dilation: NotRequired[_Dilation | Annotated[list[_Dilation], _DIMS]]
+    in_channels: NotRequired[_Channels]
+    out_channels: NotRequired[_Channels]
+    groups: NotRequired[_Channels]
+    batch_size: NotRequired[Annotated[StrictInt, Field(ge=1, le=limits.MAX_BATCH_SIZE)]]
+    bias: NotRequired[StrictBool]
+    dtype: NotRequired[Dtype]
+
+
+SHAPE_ITEM: TypeAdapter[Mapping[str, Any]] = TypeAdapter(_ShapeItem)
+
+
+def _dims(value: int | Sequence[int], ndim: int, field: str) -> Dims:
+    if type(value) is int:
+        return (value,) * ndim
+    try:
+        return broadcast(value, ndim, name=field)
+    except ValueError as exc:
+        raise SolverError("dimension_mismatch", str(exc), field=field) from exc
+
+
+def shape_answer(query: Mapping[str, Any]) -> JSON:
+    """The /v1/shape answer to a request that passed validation (fields may be missing: defaults)."""
+    get = query.get
+    input_value = query["input_size"]
+    ndim = 2 if type(input_value) is int else len(input_value)  # sizes.resolve_ndim for one size
+    input_size = _dims(input_value, ndim, "input_size")
+    kernel_size = _dims(query["kernel_size"], ndim, "kernel_size")
+    stride = _dims(get("stride", 1), ndim, "stride")
+    padding = _dims(get("padding", 0), ndim, "padding")
+    output_padding = _dims(get("output_padding", 0), ndim, "output_padding")
+    dilation = _dims(get("dilation", 1), ndim, "dilation")
+    in_channels, out_channels, groups = get("in_channels", 1), get("out_channels", 1), get("groups", 1)
+    check = check_layer(
+        input_size,
+        kernel_size=kernel_size,
+        stride=stride,
+        padding=padding,
+        output_padding=output_padding,
+        dilation=dilation,
+        in_channels=in_channels,
+        out_channels=out_channels,
+        groups=groups,
+    )
+    errors = [{"code": v.code, "message": v.message, "dim": v.dim} for v in check.violations]
+    answer: JSON = {
+        "valid": not errors,
+        "output_size": None,
+        "error": errors[0] if errors else None,
+        "errors": errors,
+        "module": module_name(ndim),
+        "layer": {
+            "kernel_size": list(kernel_size),
+            "stride": list(stride),
+            "padding": list(padding),
+            "output_padding": list(output_padding),
+            "dilation": list(dilation),
+        },
+        "dimensions": [
+            {"input_size": i, "output_size": o, "derivation": text}
+            for i, o, text in zip(input_size, check.output_size, check.derivations, strict=True)
+        ],
+        "cost": None,
+        "overlap": None,
+    }
+    if not errors:
+        answer["output_size"] = list(check.output_size)
+        answer["cost"] = cost_dict(
+            input_size,
+            kernel_size,
+            in_channels=in_channels,
+            out_channels=out_channels,
+            groups=groups,
+            batch_size=get("batch_size", 1),
+            bias=get("bias", True),
+        )
+        answer["overlap"] = overlap_dict(
+            input_size, list(map(DimParams, kernel_size, stride, dilation, padding, output_padding))
+        )
+    return answer
+
+
+def batch_error(code: str, message: str, details: list[dict[str, str]] | None = None) -> JSON:
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def validation_error_item(exc: ValidationError) -> JSON:
+    details = validation_details([dict(error) for error in exc.errors()])
+    return batch_error("invalid_request", "; ".join(d["message"] for d in details), details)
+
+
+def _shape_item(query: Any) -> JSON:
+    try:
+        try:
+            checked = SHAPE_ITEM.validate_python(query)
+        except ValidationError:
+            # The friendly validators say what is wrong; they refuse what SHAPE_ITEM refuses.
+            checked = ShapeRequest.model_validate(query).model_dump()
+        return shape_answer(checked)
+    except ValidationError as exc:
+        return validation_error_item(exc)
+    except SolverError as exc:
+        return batch_error(exc.code, exc.message)
+
+
+def answer_shape_batch(queries: Sequence[Any]) -> list[JSON]:
+    """Every item as /v1/shape would answer it, in order; a malformed item fails alone."""
+    return [_shape_item(query) for query in queries]
+
+
+def shape_batch_json(queries: Sequence[Any]) -> bytes:
+    """The /v1/shape/batch body. The answers are built, encoded and freed with the collector
+    paused (see gc_pause.py), so it never scans them."""
+    with gc_paused():
+        return orjson.dumps({"results": answer_shape_batch(queries)})

@@ -1,0 +1,151 @@
+"""The hot paths change speed only: the native item schema accepts exactly what ShapeRequest
+accepts, the dict answers validate against the documented models, and the explanation dicts
+equal what the solver's own overlap and cost functions say."""
+
+from __future__ import annotations
+
+import gc
+import threading
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from service.api.explain import cost_dict, overlap_dict
+from service.api.gc_pause import gc_paused
+from service.api.schemas import ShapeRequest, ShapeResponse
+from service.api.shape_answers import SHAPE_ITEM, answer_shape_batch, shape_answer
+from service.solver import limits
+from service.solver.cost import layer_cost
+from service.solver.enumeration import DimParams
+from service.solver.overlap import overlap_of_layer
+
+# Values near every bound, plus the types strict ints refuse.
+_INTS = st.sampled_from([-1, 0, 1, 2, 3, 7, 1023, 1024, 1025, limits.MAX_SIZE, limits.MAX_SIZE + 1])
+_ODD = st.sampled_from([True, False, 2.0, "3", None, {}])
+_VALUE = st.one_of(_INTS, _ODD, st.lists(st.one_of(_INTS, _ODD), max_size=4))
+_FIELDS = [
+    "input_size",
+    "kernel_size",
+    "stride",
+    "padding",
+    "output_padding",
+    "dilation",
+    "in_channels",
+    "out_channels",
+    "groups",
+    "batch_size",
+    "bias",
+    "dtype",
+    "unknown",
+]
+_REQUEST = st.dictionaries(
+    st.sampled_from(_FIELDS),
+    st.one_of(_VALUE, st.sampled_from(["float32", "float16", "int8"])),
+    max_size=8,
+)
+
+
+def _accepts(validate: Any, query: dict[str, Any]) -> bool:
+    try:
+        validate(query)
+    except ValidationError:
+        return False
+    return True
+
+
+@given(_REQUEST)
+def test_native_item_schema_accepts_exactly_what_shape_request_accepts(query: dict[str, Any]) -> None:
+    assert _accepts(SHAPE_ITEM.validate_python, query) == _accepts(ShapeRequest.model_validate, query)
+
+
+_SMALL_DIMS = st.integers(1, 3).flatmap(
+    lambda n: st.tuples(
+        *[
+            st.tuples(
+                st.integers(1, 40),
+                st.integers(1, 9),
+                st.integers(1, 5),
+                st.integers(1, 3),
+                st.integers(0, 6),
+                st.integers(0, 5),
+            )
+        ]
+        * n
+    )
+)
+
+
+@given(_SMALL_DIMS, st.integers(1, 4), st.integers(1, 8), st.integers(1, 8), st.booleans())
+def test_shape_answers_match_the_models_and_the_solver(
+    dims: tuple[tuple[int, ...], ...], groups: int, cin: int, cout: int, scalar: bool
+) -> None:
+    input_size, kernel, stride, dilation, padding, output_padding = (list(x) for x in zip(*dims, strict=True))
+    query: dict[str, Any] = {
+        "input_size": input_size,
+        "kernel_size": kernel[0] if scalar and len(set(kernel)) == 1 else kernel,
+        "stride": stride,
+        "padding": padding,
+        "output_padding": output_padding,
+        "dilation": dilation,
+        "groups": groups,
+        "in_channels": cin,
+        "out_channels": cout,
+    }
+    answer = shape_answer(SHAPE_ITEM.validate_python(query))
+    assert answer == shape_answer(ShapeRequest.model_validate(query).model_dump())
+    assert ShapeResponse.model_validate(answer).model_dump() == answer
+    if answer["valid"]:
+        layer = [DimParams(*p) for p in zip(kernel, stride, dilation, padding, output_padding, strict=True)]
+        overlap = overlap_of_layer(input_size, layer)
+        got = overlap_dict(input_size, layer)
+        assert (got["min_count"], got["max_count"], got["holes"]) == (
+            overlap.min_count,
+            overlap.max_count,
+            overlap.holes,
+        )
+        assert (got["checkerboard"], got["uniform_interior"]) == (
+            overlap.is_checkerboard,
+            overlap.uniform_interior,
+        )
+        cost = layer_cost(tuple(input_size), tuple(kernel), in_channels=cin, out_channels=cout, groups=groups)
+        assert cost_dict(
+            input_size, kernel, in_channels=cin, out_channels=cout, groups=groups, batch_size=1, bias=True
+        ) == {"parameters": cost.parameters, "macs": cost.macs}
+
+
+def test_a_refused_item_is_worded_by_the_friendly_validator() -> None:
+    [item] = answer_shape_batch([{"input_size": 7, "kernel_size": 0}])
+    assert item["error"]["code"] == "invalid_request"
+    assert item["error"]["details"][0]["field"] == "kernel_size"
+    assert "1..1024" in item["error"]["message"]
+
+
+def test_gc_is_paused_inside_and_restored_after_overlapping_and_failing_sections() -> None:
+    assert gc.isenabled()
+    entered, release = threading.Event(), threading.Event()
+
+    def other_batch() -> None:
+        with gc_paused():
+            entered.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=other_batch)
+    thread.start()
+    entered.wait(5)
+    seen: list[bool] = []
+
+    def failing_batch() -> None:
+        with gc_paused():
+            seen.append(gc.isenabled())
+            raise RuntimeError("a batch that fails")
+
+    with pytest.raises(RuntimeError):
+        failing_batch()
+    assert seen == [False]
+    assert not gc.isenabled()  # the other batch still runs
+    release.set()
+    thread.join(5)
+    assert gc.isenabled()
