@@ -6,27 +6,26 @@ import time
 
 from fastapi import HTTPException
 
-from service.api.answers import answer_search
 from service.api.config import Settings
+from service.api.explain import JSON
 from service.api.metrics import observe_verification
 from service.api.schemas import (
-    CandidateOut,
     ChannelContext,
     LayerIn,
     SearchRequest,
-    SearchResponse,
     VerificationOut,
     VerifyRequest,
 )
+from service.api.search_answers import answer_search
 from service.solver.errors import SolverError
 from service.solver.search import Budget
 from service.worker import Verifier
 from service.worker.errors import WorkerBusyError
 
 
-def _verify_request(request: SearchRequest, candidates: list[CandidateOut], *, timing: bool) -> VerifyRequest:
+def _verify_request(request: SearchRequest, candidates: list[JSON], *, timing: bool) -> VerifyRequest:
     return VerifyRequest(
-        layers=[LayerIn(**{k: tuple(v) for k, v in c.layer.model_dump().items()}) for c in candidates],
+        layers=[LayerIn(**{k: tuple(v) for k, v in c["layer"].items()}) for c in candidates],
         input_size=request.input_size,
         device="meta" if request.verify == "meta" else "auto",
         timing=timing,
@@ -47,22 +46,21 @@ async def _results(
 
 
 async def attach_verification(
-    response: SearchResponse, request: SearchRequest, verifier: Verifier, request_id: str | None
-) -> SearchResponse:
+    response: JSON, request: SearchRequest, verifier: Verifier, request_id: str | None
+) -> JSON:
     """Each candidate gets the worker's verdict; a worker that is down gives ``unavailable``."""
-    if request.verify == "none" or not response.candidates:
+    candidates: list[JSON] = response["candidates"]
+    if request.verify == "none" or not candidates:
         return response
-    results = await _results(
-        verifier, _verify_request(request, response.candidates, timing=False), request_id
-    )
-    for candidate, result in zip(response.candidates, results, strict=True):
-        candidate.verification = result
+    results = await _results(verifier, _verify_request(request, candidates, timing=False), request_id)
+    for candidate, result in zip(candidates, results, strict=True):
+        candidate["verification"] = result.model_dump()
     return response
 
 
 async def search_by_latency(
     request: SearchRequest, budget: Budget, settings: Settings, verifier: Verifier, request_id: str | None
-) -> SearchResponse:
+) -> JSON:
     """Measure every candidate on the worker and rank by median forward latency.
 
     Ties (equal to the microsecond) keep the ``balanced`` order, so the order is deterministic for
@@ -80,19 +78,19 @@ async def search_by_latency(
         update={"objective": "balanced", "offset": 0, "limit": cap, "verify": "none"}
     )
     whole = answer_search(balanced, budget)
-    if whole.total > cap:
+    if whole["total"] > cap:
         raise SolverError(
             "space_too_large",
-            f"objective 'latency' measures every candidate; this space holds {whole.total:,} and the cap is "
-            f"{cap:,} (TCONV_MAX_LATENCY_CANDIDATES): narrow kernel_size, stride or dilation",
+            f"objective 'latency' measures every candidate; this space holds {whole['total']:,} and the "
+            f"cap is {cap:,} (TCONV_MAX_LATENCY_CANDIDATES): narrow kernel_size, stride or dilation",
             field="objective",
         )
-    if not whole.candidates:
-        return whole.model_copy(
-            update={"objective": "latency", "offset": request.offset, "limit": request.limit}
-        )
+    echo = {"objective": "latency", "offset": request.offset, "limit": request.limit}
+    candidates: list[JSON] = whole["candidates"]
+    if not candidates:
+        return {**whole, **echo}
     timed = request.model_copy(update={"verify": "device"})
-    results = await _results(verifier, _verify_request(timed, whole.candidates, timing=True), request_id)
+    results = await _results(verifier, _verify_request(timed, candidates, timing=True), request_id)
     missing = [r for r in results if r.status != "confirmed" or r.latency_ms is None]
     if missing:
         raise HTTPException(
@@ -102,23 +100,19 @@ async def search_by_latency(
             headers={"Retry-After": "1"},
         )
     measured = sorted(
-        zip(whole.candidates, results, strict=True),
-        key=lambda pair: (round(pair[1].latency_ms or 0, 3), pair[0].rank),
+        zip(candidates, results, strict=True),
+        key=lambda pair: (round(pair[1].latency_ms or 0, 3), pair[0]["rank"]),
     )
-    ranked: list[CandidateOut] = []
+    ranked: list[JSON] = []
     for rank, (candidate, result) in enumerate(measured, start=1):
         latency_us = round((result.latency_ms or 0) * 1000)
         ranked.append(
-            candidate.model_copy(
-                update={
-                    "rank": rank,
-                    "score": latency_us,
-                    "score_terms": {"latency_us": latency_us},
-                    "verification": result,
-                }
-            )
+            {
+                **candidate,
+                "rank": rank,
+                "score": latency_us,
+                "score_terms": {"latency_us": latency_us},
+                "verification": result.model_dump(),
+            }
         )
-    page = ranked[request.offset : request.offset + request.limit]
-    return whole.model_copy(
-        update={"candidates": page, "objective": "latency", "offset": request.offset, "limit": request.limit}
-    )
+    return {**whole, **echo, "candidates": ranked[request.offset : request.offset + request.limit]}

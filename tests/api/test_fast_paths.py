@@ -15,12 +15,14 @@ from pydantic import ValidationError
 
 from service.api.explain import cost_dict, overlap_dict
 from service.api.gc_pause import gc_paused
-from service.api.schemas import ShapeRequest, ShapeResponse
+from service.api.schemas import SearchRequest, SearchResponse, ShapeRequest, ShapeResponse
+from service.api.search_answers import answer_search
 from service.api.shape_answers import SHAPE_ITEM, answer_shape_batch, shape_answer
 from service.solver import limits
 from service.solver.cost import layer_cost
 from service.solver.enumeration import DimParams
 from service.solver.overlap import overlap_of_layer
+from service.solver.search import Budget
 
 # Values near every bound, plus the types strict ints refuse.
 _INTS = st.sampled_from([-1, 0, 1, 2, 3, 7, 1023, 1024, 1025, limits.MAX_SIZE, limits.MAX_SIZE + 1])
@@ -149,3 +151,21 @@ def test_gc_is_paused_inside_and_restored_after_overlapping_and_failing_sections
     release.set()
     thread.join(5)
     assert gc.isenabled()
+
+
+@given(
+    st.integers(1, 3),
+    st.integers(1, 24),
+    st.integers(1, 80),
+    st.booleans(),
+    st.sampled_from(["balanced", "quality", "cost", "conventional"]),
+)
+def test_search_answers_are_what_the_schema_documents(
+    ndim: int, i: int, o: int, tie_dims: bool, objective: str
+) -> None:
+    request = SearchRequest.model_validate(
+        {"input_size": [i] * ndim, "output_size": [o] * ndim, "tie_dims": tie_dims, "objective": objective}
+    )
+    answer = answer_search(request, Budget())
+    assert SearchResponse.model_validate(answer).model_dump() == answer
+    assert answer["candidates"] or answer["nearest"] or answer["reason"]

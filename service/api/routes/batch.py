@@ -3,7 +3,6 @@
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
-from service.api.answers import answer_search_batch
 from service.api.deps import BudgetDep, SettingsDep
 from service.api.responses import ModelResponse
 from service.api.routing import OrjsonRoute
@@ -14,6 +13,7 @@ from service.api.schemas import (
     ShapeBatchRequest,
     ShapeBatchResponse,
 )
+from service.api.search_answers import search_batch_json
 from service.api.shape_answers import shape_batch_json
 
 router = APIRouter(prefix="/v1", tags=["batch"], route_class=OrjsonRoute)
@@ -49,7 +49,7 @@ async def search_batch(
     """Each item answered as /v1/search would; one item's failure does not fail the others. The
     batch's summed work is capped by ``TCONV_MAX_BATCH_SEARCH_WORK``.
     """
-    answer = await run_in_threadpool(
-        answer_search_batch, request, budget, max_work=settings.max_batch_search_work
+    body = await run_in_threadpool(
+        search_batch_json, request.queries, budget, max_work=settings.max_batch_search_work
     )
-    return ModelResponse(answer)
+    return ModelResponse(body)

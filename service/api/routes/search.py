@@ -3,12 +3,12 @@
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
-from service.api.answers import answer_search, search_work
 from service.api.deps import BudgetDep, SettingsDep, VerifierDep
 from service.api.metrics import CANDIDATES, SEARCH_SPACE, request_id
 from service.api.responses import ModelResponse
 from service.api.routing import OrjsonRoute
 from service.api.schemas import ErrorResponse, SearchRequest, SearchResponse
+from service.api.search_answers import answer_search, search_work
 from service.api.verification import attach_verification, search_by_latency
 
 router = APIRouter(prefix="/v1", tags=["search"], route_class=OrjsonRoute)
@@ -53,6 +53,6 @@ async def search(
         response = await attach_verification(
             await run_in_threadpool(answer_search, body, budget), body, verifier, rid
         )
-    SEARCH_SPACE.observe(response.total)
-    CANDIDATES.inc(len(response.candidates))
+    SEARCH_SPACE.observe(response["total"])
+    CANDIDATES.inc(len(response["candidates"]))
     return ModelResponse(response)
