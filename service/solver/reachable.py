@@ -81,7 +81,16 @@ def reach(input_size: int, target: int, *, k: int, s: int, d: int, bounds: Searc
 
     >>> reach(7, 15, k=4, s=2, d=1, bounds=SearchBounds(output_padding=Bound(0, 0)))
     Reach(exact=False, below=14, above=16)
+    >>> reach(7, 15, k=4, s=2, d=1, bounds=SearchBounds())
+    Reach(exact=True, below=14, above=16)
     """
+    if bounds.padding is None and bounds.output_padding is None:
+        # The contract's default bounds (every empty search with them lands here, for every
+        # triple): one run, from padding d·(k−1) and output_padding 0 up to padding 0 and the
+        # largest legal output_padding; step 2 when that is 0 too (only padding moves it).
+        base = (input_size - 1) * s + d * (k - 1) + 1
+        top_op = max(s, d) - 1
+        return _reach_run(_Run(base - 2 * d * (k - 1), base + top_op, 1 if top_op else 2), target)
     exact = False
     below: int | None = None
     above: int | None = None
@@ -94,3 +103,13 @@ def reach(input_size: int, target: int, *, k: int, s: int, d: int, bounds: Searc
         if a is not None and a >= 1 and (above is None or a < above):
             above = a
     return Reach(exact, below, above)
+
+
+def _reach_run(run: _Run, target: int) -> Reach:
+    below = run.below(target)
+    above = run.above(target)
+    return Reach(
+        target in run,
+        below if below is not None and below >= 1 else None,
+        above if above is not None and above >= 1 else None,
+    )

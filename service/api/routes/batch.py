@@ -1,9 +1,9 @@
 """POST /v1/shape/batch and /v1/search/batch: many questions in one call, answered in order."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from service.api.deps import BudgetDep, SettingsDep
+from service.api.deps import budget_of, settings_of
 from service.api.responses import ModelResponse
 from service.api.routing import OrjsonRoute
 from service.api.schemas import (
@@ -43,13 +43,14 @@ async def shape_batch(request: ShapeBatchRequest) -> ModelResponse:
     response_class=ModelResponse,
     summary="Up to 1,000 searches in one call, answered in order",
 )
-async def search_batch(
-    request: SearchBatchRequest, budget: BudgetDep, settings: SettingsDep
-) -> ModelResponse:
+async def search_batch(request: SearchBatchRequest, http: Request) -> ModelResponse:
     """Each item answered as /v1/search would; one item's failure does not fail the others. The
     batch's summed work is capped by ``TCONV_MAX_BATCH_SEARCH_WORK``.
     """
     body = await run_in_threadpool(
-        search_batch_json, request.queries, budget, max_work=settings.max_batch_search_work
+        search_batch_json,
+        request.queries,
+        budget_of(http),
+        max_work=settings_of(http).max_batch_search_work,
     )
     return ModelResponse(body)

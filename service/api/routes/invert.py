@@ -17,7 +17,7 @@ router = APIRouter(prefix="/v1", tags=["invert"], route_class=OrjsonRoute)
     response_class=ModelResponse,
     summary="Undo a Conv layer's (or an encoder's) shape change exactly",
 )
-def invert(request: InvertRequest) -> ModelResponse:
+async def invert(request: InvertRequest) -> ModelResponse:
     """The size after each encoder layer and, in decoder order, the ConvTranspose layer (same
     kernel, stride, padding, dilation) whose output_padding restores each size exactly. Also the
     nearest input sizes at which every stage is exact, so a plain mirrored decoder lines up

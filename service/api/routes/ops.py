@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from service import __version__
-from service.api.deps import SettingsDep, VerifierDep
+from service.api.deps import settings_of, verifier_of
 from service.api.metrics import WORKER_AVAILABLE, metrics_response
 from service.api.routing import OrjsonRoute
 from service.api.schemas import HealthResponse, InfoResponse, ObjectiveOut, ReadyResponse
@@ -28,15 +28,16 @@ async def healthz() -> HealthResponse:
 
 
 @router.get("/readyz", summary="Readiness: ready to serve; reports the verification worker")
-async def readyz(verifier: VerifierDep) -> ReadyResponse:
+async def readyz(http: Request) -> ReadyResponse:
     # The solver has no dependencies, so the API is ready; verification is reported, not required.
-    worker = await verifier.describe()
+    worker = await verifier_of(http).describe()
     WORKER_AVAILABLE.set(1 if worker.get("available") else 0)
     return ReadyResponse(status="ready", worker=worker)
 
 
 @router.get("/v1/info", summary="Versions, limits, objectives and the verification worker")
-async def info(settings: SettingsDep, verifier: VerifierDep) -> InfoResponse:
+async def info(http: Request) -> InfoResponse:
+    settings = settings_of(http)
     caps = {
         name.lower(): value
         for name, value in vars(limits).items()
@@ -45,7 +46,7 @@ async def info(settings: SettingsDep, verifier: VerifierDep) -> InfoResponse:
     caps["max_search_triples"] = settings.max_search_triples
     caps["max_search_options"] = settings.max_search_options
     caps["max_latency_candidates"] = settings.max_latency_candidates
-    worker = await verifier.describe()
+    worker = await verifier_of(http).describe()
     return InfoResponse(
         service="tconv",
         version=__version__,

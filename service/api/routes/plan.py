@@ -1,10 +1,10 @@
 """POST /v1/plan: stacks of ConvTranspose layers from one size to another, best first."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from service.api.answers import answer_plan
-from service.api.deps import SettingsDep
+from service.api.deps import settings_of
 from service.api.responses import ModelResponse
 from service.api.routing import OrjsonRoute
 from service.api.schemas import ErrorResponse, PlanRequest, PlanResponse
@@ -25,7 +25,7 @@ router = APIRouter(prefix="/v1", tags=["plan"], route_class=OrjsonRoute)
     response_class=ModelResponse,
     summary="Plan multi-layer decoders: every stack of 1..N layers from input_size to output_size",
 )
-async def plan(request: PlanRequest, settings: SettingsDep) -> ModelResponse:
+async def plan(request: PlanRequest, http: Request) -> ModelResponse:
     """A search over intermediate sizes (dynamic programming), never over layer tuples: ``total``
     is the exact number of plans within the bounds, and ``plans`` the best ``limit`` of them by the
     objective summed over layers, each with the size after every layer and an ``nn.Sequential``.
@@ -33,5 +33,5 @@ async def plan(request: PlanRequest, settings: SettingsDep) -> ModelResponse:
     sums each layer's MACs for its real input size and channels.
     """
     return ModelResponse(
-        await run_in_threadpool(answer_plan, request, max_transitions=settings.max_plan_transitions)
+        await run_in_threadpool(answer_plan, request, max_transitions=settings_of(http).max_plan_transitions)
     )

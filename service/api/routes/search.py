@@ -1,9 +1,9 @@
 """POST /v1/search: every valid layer for a size change, ranked and paged."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from service.api.deps import BudgetDep, SettingsDep, VerifierDep
+from service.api.deps import budget_of, settings_of, verifier_of
 from service.api.metrics import CANDIDATES, SEARCH_SPACE, request_id
 from service.api.responses import ModelResponse
 from service.api.routing import OrjsonRoute
@@ -32,9 +32,7 @@ router = APIRouter(prefix="/v1", tags=["search"], route_class=OrjsonRoute)
     response_model=SearchResponse,
     response_class=ModelResponse,
 )
-async def search(
-    body: SearchRequest, budget: BudgetDep, settings: SettingsDep, verifier: VerifierDep
-) -> ModelResponse:
+async def search(body: SearchRequest, http: Request) -> ModelResponse:
     """Complete and sound: every layer within the bounds that PyTorch accepts with exactly
     ``output_size`` is in the ranked list, and nothing else. ``total`` is exact; the order is
     deterministic (score, then parameters dimension by dimension). When ``total`` is 0 the
@@ -44,6 +42,7 @@ async def search(
     (``unavailable`` with the reason when the worker is down: still a 200).
     """
     rid = request_id.get()
+    budget, settings, verifier = budget_of(http), settings_of(http), verifier_of(http)
     if body.objective == "latency":
         response = await search_by_latency(body, budget, settings, verifier, rid)
     elif search_work(body) <= settings.inline_search_work:

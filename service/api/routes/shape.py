@@ -19,7 +19,7 @@ router = APIRouter(prefix="/v1", tags=["shape"], route_class=OrjsonRoute)
     response_model=ShapeResponse,
     response_class=ModelResponse,
 )
-def shape(request: ShapeRequest) -> ModelResponse:
+async def shape(request: ShapeRequest) -> ModelResponse:
     """PyTorch's output size for ``input_size`` through the layer, with each dimension's derivation.
 
     A layer PyTorch rejects (output_padding >= max(stride, dilation), output < 1, groups not

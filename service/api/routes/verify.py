@@ -2,10 +2,10 @@
 
 import time
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from service.api.deps import VerifierDep
+from service.api.deps import verifier_of
 from service.api.metrics import observe_verification, request_id
 from service.api.responses import ModelResponse
 from service.api.routing import OrjsonRoute
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/v1", tags=["verify"], route_class=OrjsonRoute)
     response_class=ModelResponse,
     responses={503: {"model": ErrorResponse, "description": "The worker's queue is full; see Retry-After."}},
 )
-async def verify(body: VerifyRequest, verifier: VerifierDep) -> ModelResponse | JSONResponse:
+async def verify(body: VerifyRequest, http: Request) -> ModelResponse | JSONResponse:
     """One result per layer, in order: ``confirmed`` (PyTorch ran it and produced exactly the
     predicted, non-empty size), ``failed`` (PyTorch refused it or produced something else; ``error``
     is PyTorch's message) or ``unavailable`` (not run, with the reason; a worker that cannot be
@@ -30,7 +30,7 @@ async def verify(body: VerifyRequest, verifier: VerifierDep) -> ModelResponse | 
     """
     began = time.perf_counter()
     try:
-        answer = await verifier.verify(body, request_id=request_id.get())
+        answer = await verifier_of(http).verify(body, request_id=request_id.get())
     except WorkerBusyError as exc:
         return busy_response(exc)
     observe_verification(answer.results, time.perf_counter() - began)
