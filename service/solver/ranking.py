@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import operator
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from service.solver.enumeration import DimParams, SearchSpace
 from service.solver.overlap import DimOverlap, dim_overlap
 
 Terms = dict[str, int]
+_first, _second = operator.itemgetter(0), operator.itemgetter(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,13 +326,21 @@ class RankedSpace:
         self._sorted: list[tuple[int, Layer]] | None = None
         self._root: _Union | _Product | None = None
         if self.total <= sort_below:
-            # Small spaces (the common case) are cheaper to sort than to bucket.
+            # Small spaces (the common case) are cheaper to sort than to bucket. Each option is
+            # scored once per group, not once per layer it appears in.
             reduce = math.prod if self._combine.is_product else sum
-            self._sorted = sorted(
-                (reduce(score(p, i, o) for p, (i, o) in zip(layer, sizes, strict=True)), layer)
-                for per_dim in space.groups
-                for layer in itertools.product(*per_dim)
-            )
+            entries: list[tuple[int, Layer]] = []
+            for per_dim in space.groups:
+                scored = [
+                    [(score(p, i, o), p) for p in options]
+                    for options, (i, o) in zip(per_dim, sizes, strict=True)
+                ]
+                entries.extend(
+                    (reduce(map(_first, combo)), tuple(map(_second, combo)))
+                    for combo in itertools.product(*scored)
+                )
+            entries.sort()
+            self._sorted = entries
             return
         products = [
             _Product(
@@ -402,12 +412,17 @@ class RankedSpace:
         return score
 
     def terms(self, layer: Layer) -> Terms:
-        """The objective's named terms of one layer, combined over its dimensions."""
-        total: dict[str, int] = {}
+        """The objective's named terms of one layer, combined over its dimensions (an objective
+        names the same terms in every dimension)."""
+        per_dim = [
+            self._dim_terms(params, i, o)
+            for params, i, o in zip(layer, self.space.input_size, self.space.output_size, strict=True)
+        ]
+        total = dict(per_dim[0])
         join = self._combine.join
-        for params, i, o in zip(layer, self.space.input_size, self.space.output_size, strict=True):
-            for name, value in self._dim_terms(params, i, o).items():
-                total[name] = value if name not in total else join(total[name], value)
+        for terms in per_dim[1:]:
+            for name, value in terms.items():
+                total[name] = join(total[name], value)
         return total
 
 
