@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from service.solver.enumeration import Bound, SearchBounds
 
@@ -67,8 +68,7 @@ def _runs(input_size: int, k: int, s: int, d: int, bounds: SearchBounds) -> Iter
                 yield _Run(base - 2 * p + v, base - 2 * p + v, 1)
 
 
-@dataclass(frozen=True, slots=True)
-class Reach:
+class Reach(NamedTuple):
     """Within one (k, s, d): is the target reachable, and the nearest reachable lengths around it."""
 
     exact: bool
@@ -88,9 +88,19 @@ def reach(input_size: int, target: int, *, k: int, s: int, d: int, bounds: Searc
         # The contract's default bounds (every empty search with them lands here, for every
         # triple): one run, from padding d·(k−1) and output_padding 0 up to padding 0 and the
         # largest legal output_padding; step 2 when that is 0 too (only padding moves it).
+        # _Run's arithmetic, inlined.
         base = (input_size - 1) * s + d * (k - 1) + 1
         top_op = max(s, d) - 1
-        return _reach_run(_Run(base - 2 * d * (k - 1), base + top_op, 1 if top_op else 2), target)
+        first, last, step = base - 2 * d * (k - 1), base + top_op, 1 if top_op else 2
+        top = min(last, target - 1)
+        low = max(first, target + 1)
+        nearest_below = top - (top - first) % step if top >= first else None
+        nearest_above = low + (-(low - first)) % step if low <= last else None
+        return Reach(
+            first <= target <= last and (target - first) % step == 0,
+            nearest_below if nearest_below is not None and nearest_below >= 1 else None,
+            nearest_above if nearest_above is not None and nearest_above >= 1 else None,
+        )
     exact = False
     below: int | None = None
     above: int | None = None
@@ -103,13 +113,3 @@ def reach(input_size: int, target: int, *, k: int, s: int, d: int, bounds: Searc
         if a is not None and a >= 1 and (above is None or a < above):
             above = a
     return Reach(exact, below, above)
-
-
-def _reach_run(run: _Run, target: int) -> Reach:
-    below = run.below(target)
-    above = run.above(target)
-    return Reach(
-        target in run,
-        below if below is not None and below >= 1 else None,
-        above if above is not None and above >= 1 else None,
-    )

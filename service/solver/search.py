@@ -118,6 +118,17 @@ def _explain_empty(
             "reaches all of them; set tie_dims to false to choose them per dimension"
         )
     sizes: list[tuple[str, Dims]] = []
+    if len(distinct) == 1 and not reachable[0]:
+        # Square and reached by no triple: every option is (v, ..., v), so the nearest is the
+        # largest "below" and the smallest "above" over the triples (what the loop below finds).
+        ndim = len(input_size)
+        below = max((row[0].below for row in rows if row[0].below is not None), default=None)
+        above = min((row[0].above for row in rows if row[0].above is not None), default=None)
+        if below is not None:
+            sizes.append(("below", (below,) * ndim))
+        if above is not None:
+            sizes.append(("above", (above,) * ndim))
+        return reason, sizes
     for direction in ("below", "above"):
         options = (
             [_combine([row[n] for n in column], output_size, direction) for row in rows]
