@@ -9,46 +9,30 @@ a run with step 2. Explicit value sets split into such runs. Each run answers
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from service.solver.enumeration import Bound, SearchBounds
 
 
-@dataclass(frozen=True, slots=True)
-class _Run:
+class _Run(NamedTuple):
     """The lengths ``first, first + step, ..., last``."""
 
     first: int
     last: int
     step: int
 
-    def below(self, target: int) -> int | None:
-        top = min(self.last, target - 1)
-        if top < self.first:
-            return None
-        return top - (top - self.first) % self.step
-
-    def above(self, target: int) -> int | None:
-        low = max(self.first, target + 1)
-        if low > self.last:
-            return None
-        return low + (-(low - self.first)) % self.step
-
-    def __contains__(self, target: object) -> bool:
-        return (
-            isinstance(target, int)
-            and self.first <= target <= self.last
-            and (target - self.first) % self.step == 0
-        )
-
 
 def _runs(input_size: int, k: int, s: int, d: int, bounds: SearchBounds) -> Iterator[_Run]:
     base = (input_size - 1) * s + d * (k - 1) + 1
-    op_legal = Bound(0, max(s, d) - 1)
+    top_op = max(s, d) - 1
+    if bounds.padding is None and bounds.output_padding is None:
+        # The contract's default bounds, the common case, without building Bounds: padding
+        # 0..d·(k−1) and output_padding 0..top_op make one run, of step 2 when top_op is 0.
+        yield _Run(base - 2 * d * (k - 1), base + top_op, 1 if top_op else 2)
+        return
     op = bounds.output_padding
-    op_values = list(op.within(0, op_legal.hi)) if op is not None else list(op_legal)
+    op_values = list(op.within(0, top_op)) if op is not None else list(range(top_op + 1))
     pad = bounds.padding if bounds.padding is not None else Bound(0, d * (k - 1))
     if not op_values:
         return
@@ -69,47 +53,48 @@ def _runs(input_size: int, k: int, s: int, d: int, bounds: SearchBounds) -> Iter
 
 
 class Reach(NamedTuple):
-    """Within one (k, s, d): is the target reachable, and the nearest reachable lengths around it."""
+    """Is the target reachable, and the nearest reachable lengths (>= 1) around it."""
 
     exact: bool
     below: int | None
     above: int | None
 
 
+def _fold(runs: Iterable[_Run], target: int) -> Reach:
+    exact = False
+    below: int | None = None
+    above: int | None = None
+    for first, last, step in runs:
+        if first <= target <= last and (target - first) % step == 0:
+            exact = True
+        top = min(last, target - 1)  # the run's largest member below the target ...
+        if top >= first:
+            b = top - (top - first) % step
+            if b >= 1 and (below is None or b > below):
+                below = b
+        low = max(first, target + 1)  # ... and its smallest above
+        if low <= last:
+            a = low + (-(low - first)) % step
+            if a >= 1 and (above is None or a < above):
+                above = a
+    return Reach(exact, below, above)
+
+
 def reach(input_size: int, target: int, *, k: int, s: int, d: int, bounds: SearchBounds) -> Reach:
-    """Nearest output lengths >= 1 that (k, s, d) reaches within the bounds.
+    """Within one (k, s, d) and the padding/output_padding bounds.
 
     >>> reach(7, 15, k=4, s=2, d=1, bounds=SearchBounds(output_padding=Bound(0, 0)))
     Reach(exact=False, below=14, above=16)
     >>> reach(7, 15, k=4, s=2, d=1, bounds=SearchBounds())
     Reach(exact=True, below=14, above=16)
     """
-    if bounds.padding is None and bounds.output_padding is None:
-        # The contract's default bounds (every empty search with them lands here, for every
-        # triple): one run, from padding d·(k−1) and output_padding 0 up to padding 0 and the
-        # largest legal output_padding; step 2 when that is 0 too (only padding moves it).
-        # _Run's arithmetic, inlined.
-        base = (input_size - 1) * s + d * (k - 1) + 1
-        top_op = max(s, d) - 1
-        first, last, step = base - 2 * d * (k - 1), base + top_op, 1 if top_op else 2
-        top = min(last, target - 1)
-        low = max(first, target + 1)
-        nearest_below = top - (top - first) % step if top >= first else None
-        nearest_above = low + (-(low - first)) % step if low <= last else None
-        return Reach(
-            first <= target <= last and (target - first) % step == 0,
-            nearest_below if nearest_below is not None and nearest_below >= 1 else None,
-            nearest_above if nearest_above is not None and nearest_above >= 1 else None,
-        )
-    exact = False
-    below: int | None = None
-    above: int | None = None
-    for run in _runs(input_size, k, s, d, bounds):
-        exact = exact or target in run
-        b = run.below(target)
-        if b is not None and b >= 1 and (below is None or b > below):
-            below = b
-        a = run.above(target)
-        if a is not None and a >= 1 and (above is None or a < above):
-            above = a
-    return Reach(exact, below, above)
+    return _fold(_runs(input_size, k, s, d, bounds), target)
+
+
+def reach_any(input_size: int, target: int, bounds: SearchBounds) -> Reach:
+    """Over every (k, s, d) in the bounds: what an empty search of a square size needs.
+
+    >>> reach_any(3, 150, SearchBounds())
+    Reach(exact=False, below=31, above=None)
+    """
+    return _fold((run for k, s, d in bounds.triples() for run in _runs(input_size, k, s, d, bounds)), target)

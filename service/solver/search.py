@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from service.solver.enumeration import Bound, SearchBounds, build_space
 from service.solver.ranking import Objective, RankedCandidate, RankedSpace, rank_space
-from service.solver.reachable import Reach, reach
+from service.solver.reachable import Reach, reach, reach_any
 from service.solver.sizes import Dims
 
 
@@ -99,18 +99,28 @@ def _explain_empty(
 ) -> tuple[str, list[tuple[str, Dims]]]:
     """Name the blocking dimension or the tie, and the nearest reachable sizes below and above."""
     # Square sizes are the common case: each distinct (input, output) pair is analysed once.
+    within = _describe(bounds)
+    blocked_text = "dim {}: no layer with {} and the padding/output_padding bounds maps {} to {}"
+    if len(set(zip(input_size, output_size, strict=True))) == 1:
+        # A square request that no triple reaches: every option is (v, ..., v), so the nearest
+        # sizes are the largest "below" and the smallest "above" over the triples.
+        ndim = len(input_size)
+        family = reach_any(input_size[0], output_size[0], bounds)
+        if not family.exact:
+            reason = "; ".join(
+                blocked_text.format(dim, within, input_size[dim], output_size[dim]) for dim in range(ndim)
+            )
+            near = [("below", family.below), ("above", family.above)]
+            return reason, [(direction, (v,) * ndim) for direction, v in near if v is not None]
     pairs = list(zip(input_size, output_size, strict=True))
     distinct = list(dict.fromkeys(pairs))
     column = [distinct.index(pair) for pair in pairs]
     rows = [[reach(i, o, k=k, s=s, d=d, bounds=bounds) for i, o in distinct] for k, s, d in bounds.triples()]
     reachable = [any(row[n].exact for row in rows) for n in range(len(distinct))]
     blocked = [dim for dim, n in enumerate(column) if not reachable[n]]
-    within = _describe(bounds)
     if blocked:
         reason = "; ".join(
-            f"dim {dim}: no layer with {within} and the padding/output_padding bounds maps "
-            f"{input_size[dim]} to {output_size[dim]}"
-            for dim in blocked
+            blocked_text.format(dim, within, input_size[dim], output_size[dim]) for dim in blocked
         )
     else:
         reason = (
@@ -118,17 +128,6 @@ def _explain_empty(
             "reaches all of them; set tie_dims to false to choose them per dimension"
         )
     sizes: list[tuple[str, Dims]] = []
-    if len(distinct) == 1 and not reachable[0]:
-        # Square and reached by no triple: every option is (v, ..., v), so the nearest is the
-        # largest "below" and the smallest "above" over the triples (what the loop below finds).
-        ndim = len(input_size)
-        below = max((row[0].below for row in rows if row[0].below is not None), default=None)
-        above = min((row[0].above for row in rows if row[0].above is not None), default=None)
-        if below is not None:
-            sizes.append(("below", (below,) * ndim))
-        if above is not None:
-            sizes.append(("above", (above,) * ndim))
-        return reason, sizes
     for direction in ("below", "above"):
         options = (
             [_combine([row[n] for n in column], output_size, direction) for row in rows]

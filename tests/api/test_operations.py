@@ -19,6 +19,13 @@ def test_request_id_is_echoed_or_made(client: TestClient) -> None:
     assert made != client.get("/healthz").headers["x-request-id"]
 
 
+def test_server_timing_reports_the_time_to_the_response_head(client: TestClient) -> None:
+    for response in (client.get("/healthz"), client.post("/v1/shape", json={"input_size": 7})):
+        name, duration = response.headers["server-timing"].split(";dur=")
+        assert name == "app"
+        assert float(duration) > 0
+
+
 def test_metrics_count_routes_and_searches(client: TestClient) -> None:
     client.post("/v1/search", json={"input_size": 7, "output_size": 14, "limit": 3})
     client.post("/v1/shape", json={"input_size": 7, "kernel_size": 0})
