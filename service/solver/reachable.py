@@ -97,4 +97,24 @@ def reach_any(input_size: int, target: int, bounds: SearchBounds) -> Reach:
     >>> reach_any(3, 150, SearchBounds())
     Reach(exact=False, below=31, above=None)
     """
-    return _fold((run for k, s, d in bounds.triples() for run in _runs(input_size, k, s, d, bounds)), target)
+    return _fold(_family_runs(input_size, bounds), target)
+
+
+def _family_runs(input_size: int, bounds: SearchBounds) -> Iterator[_Run]:
+    if bounds.padding is not None or bounds.output_padding is not None:
+        for k, s, d in bounds.triples():
+            yield from _runs(input_size, k, s, d, bounds)
+        return
+    # Default bounds: for fixed (s, d) a kernel's run is
+    # [(i−1)·s + 1 − d·(k−1), (i−1)·s + 1 + d·(k−1) + max(s, d) − 1], so the runs nest as k grows and
+    # the largest kernel's run holds the others'. Step-2 runs (s = d = 1) nest within one parity of
+    # k, so the largest kernel of each parity is enough there.
+    largest = {k % 2: k for k in sorted(bounds.kernel_size)}
+    k_max = max(largest.values())
+    for s in bounds.stride:
+        for d in bounds.dilation:
+            if max(s, d) > 1:
+                yield from _runs(input_size, k_max, s, d, bounds)
+            else:
+                for k in largest.values():
+                    yield from _runs(input_size, k, s, d, bounds)

@@ -6,6 +6,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from service.solver.enumeration import Bound, SearchBounds
+from service.solver.reachable import reach_any
 from service.solver.search import search
 from service.solver.sizes import forward_size
 
@@ -34,7 +35,10 @@ def _reachable(i: int, bounds: SearchBounds) -> set[int]:
     i=st.integers(1, 12),
     o=st.integers(1, 120),
     ndim=st.integers(1, 3),
-    k=st.tuples(st.integers(1, 6), st.integers(1, 6)).map(sorted),
+    kernels=st.one_of(
+        st.tuples(st.integers(1, 6), st.integers(1, 6)).map(lambda t: Bound(min(t), max(t))),
+        st.lists(st.integers(1, 7), min_size=1, max_size=3).map(Bound.of_values),
+    ),
     s=st.tuples(st.integers(1, 5), st.integers(1, 5)).map(sorted),
     dilations=st.lists(st.integers(1, 3), min_size=1, max_size=2),
     padding=_PAD_OR_OP,
@@ -43,13 +47,21 @@ def _reachable(i: int, bounds: SearchBounds) -> set[int]:
 )
 # Stride and dilation 1: only padding moves the output, in steps of 2, so 5 -> 5 is out of reach.
 @example(
-    i=5, o=5, ndim=2, k=[2, 2], s=[1, 1], dilations=[1], padding=None, output_padding=None, tie_dims=True
+    i=5,
+    o=5,
+    ndim=2,
+    kernels=Bound(2, 2),
+    s=[1, 1],
+    dilations=[1],
+    padding=None,
+    output_padding=None,
+    tie_dims=True,
 )
 def test_nearest_sizes_of_a_square_request_are_the_closest_reachable_ones(
     i: int,
     o: int,
     ndim: int,
-    k: list[int],
+    kernels: Bound,
     s: list[int],
     dilations: list[int],
     padding: Bound | None,
@@ -57,7 +69,7 @@ def test_nearest_sizes_of_a_square_request_are_the_closest_reachable_ones(
     tie_dims: bool,
 ) -> None:
     bounds = SearchBounds(
-        kernel_size=Bound(*k),
+        kernel_size=kernels,
         stride=Bound(*s),
         dilation=Bound.of_values(dilations),
         padding=padding,
@@ -78,3 +90,25 @@ def test_nearest_sizes_of_a_square_request_are_the_closest_reachable_ones(
             forward_size(i, **p._asdict()) == v
             for p, v in zip(near.example.layer, near.output_size, strict=True)
         )
+
+
+@settings(max_examples=300)
+@given(
+    i=st.integers(1, 12),
+    o=st.integers(1, 60),
+    kernels=st.lists(st.integers(1, 7), min_size=1, max_size=3).map(Bound.of_values),
+    strides=st.lists(st.integers(1, 3), min_size=1, max_size=2).map(Bound.of_values),
+    dilations=st.lists(st.integers(1, 3), min_size=1, max_size=2).map(Bound.of_values),
+)
+# Kernels of both parities at stride and dilation 1: 6 is reached by kernel 2 alone.
+@example(i=5, o=6, kernels=Bound.of_values([2, 3]), strides=Bound(1, 1), dilations=Bound(1, 1))
+def test_reach_any_is_the_union_over_the_family(
+    i: int, o: int, kernels: Bound, strides: Bound, dilations: Bound
+) -> None:
+    bounds = SearchBounds(kernel_size=kernels, stride=strides, dilation=dilations)
+    reachable = _reachable(i, bounds)
+    assert reach_any(i, o, bounds) == (
+        o in reachable,
+        max((v for v in reachable if v < o), default=None),
+        min((v for v in reachable if v > o), default=None),
+    )
