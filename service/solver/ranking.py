@@ -418,12 +418,8 @@ class RankedSpace:
             self._dim_terms(params, i, o)
             for params, i, o in zip(layer, self.space.input_size, self.space.output_size, strict=True)
         ]
-        total = dict(per_dim[0])
-        join = self._combine.join
-        for terms in per_dim[1:]:
-            for name, value in terms.items():
-                total[name] = join(total[name], value)
-        return total
+        reduce = math.prod if self._combine.is_product else sum
+        return {name: reduce([terms[name] for terms in per_dim]) for name in per_dim[0]}
 
 
 @functools.lru_cache(maxsize=1 << 17)
