@@ -24,7 +24,8 @@ and which of them should you use? Every answer agrees with PyTorch's CPU kernels
     out = (in - 1)·stride − 2·padding + dilation·(kernel_size − 1) + output_padding + 1
     valid when output_padding < max(stride, dilation) and out >= 1
 
-Errors always have the body `{"error": {"code", "message", "details"?}}`.
+Errors always have the body `{"error": {"code", "message", "details"?}}`. Every response
+carries `X-Request-ID` (the request's, or a new one) and `Server-Timing: app;dur=<ms>`.
 """
 
 
