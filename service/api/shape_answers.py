@@ -152,8 +152,20 @@ def _shape_item(query: Any) -> JSON:
 
 
 def answer_shape_batch(queries: Sequence[Any]) -> list[JSON]:
-    """Every item as /v1/shape would answer it, in order; a malformed item fails alone."""
-    return [_shape_item(query) for query in queries]
+    """Every item as /v1/shape would answer it, in order; a malformed item fails alone.
+
+    A NAS search space is a product of a few choices, so its proposals repeat: an item equal to
+    an earlier one (as JSON) shares that item's answer instead of being answered again.
+    """
+    answered: dict[bytes, JSON] = {}
+    results = []
+    for query in queries:
+        key = orjson.dumps(query, option=orjson.OPT_SORT_KEYS)
+        answer = answered.get(key)
+        if answer is None:
+            answer = answered[key] = _shape_item(query)
+        results.append(answer)
+    return results
 
 
 def shape_batch_json(queries: Sequence[Any]) -> bytes:

@@ -169,3 +169,16 @@ def test_search_answers_are_what_the_schema_documents(
     answer = answer_search(request, Budget())
     assert SearchResponse.model_validate(answer).model_dump() == answer
     assert answer["candidates"] or answer["nearest"] or answer["reason"]
+
+
+def test_repeated_batch_items_get_the_answer_each_would_get_alone() -> None:
+    items: list[dict[str, Any]] = [
+        {"input_size": 7, "kernel_size": 4, "stride": 2, "padding": 1},
+        {"padding": 1, "stride": 2, "kernel_size": 4, "input_size": 7},  # the same, reordered
+        {"input_size": 7, "kernel_size": 4, "stride": 2, "padding": 1.0},  # not the same: refused
+        {"input_size": 7, "kernel_size": 4, "stride": 2, "padding": 1},
+    ]
+    answers = answer_shape_batch(items)
+    assert answers == [answer_shape_batch([item])[0] for item in items]
+    assert answers[0] == answers[1] == answers[3] != answers[2]
+    assert "error" in answers[2]
