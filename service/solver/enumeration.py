@@ -99,17 +99,19 @@ def solve_dim(
     op_lo, op_hi = 0, max(stride, dilation) - 1
     if output_padding is not None:
         op_lo, op_hi = max(op_lo, output_padding.lo), min(op_hi, output_padding.hi)
-    pad = padding if padding is not None else Bound(0, dilation * (kernel_size - 1))
     p_lo = max(_ceil_half(base + op_lo), 0)
     p_hi = (base + op_hi) // 2
-    paddings = pad.within(p_lo, p_hi)
+    if padding is None:  # the default 0..d·(k−1), without building a Bound (this runs per triple)
+        paddings: Sequence[int] = range(p_lo, min(p_hi, dilation * (kernel_size - 1)) + 1)
+    else:
+        paddings = padding.within(p_lo, p_hi)
     if output_padding is None or output_padding.values is None or not paddings:
         return paddings
     allowed = output_padding.values
     if len(allowed) < len(paddings):
         # Few explicit output_padding values: each gives at most one padding.
         members = {(base + v) // 2 for v in allowed if (base + v) % 2 == 0}
-        return [p for p in sorted(members) if p in pad and p_lo <= p <= p_hi]
+        return [p for p in sorted(members) if p in paddings]
     wanted = set(allowed)
     return [p for p in paddings if 2 * p - base in wanted]
 

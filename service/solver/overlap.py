@@ -25,12 +25,12 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from service.solver.enumeration import DimParams
 
 
-@dataclass(frozen=True, slots=True)
-class DimOverlap:
+class DimOverlap(NamedTuple):
     """One dimension's overlap counts over the output (after padding and output_padding)."""
 
     output_size: int

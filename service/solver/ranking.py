@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from service.solver.enumeration import DimParams, SearchSpace
 from service.solver.overlap import DimOverlap, dim_overlap
@@ -301,8 +301,7 @@ class _Union:
             skip = 0
 
 
-@dataclass(frozen=True, slots=True)
-class RankedCandidate:
+class RankedCandidate(NamedTuple):
     rank: int
     score: int
     layer: Layer

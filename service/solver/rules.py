@@ -10,13 +10,12 @@ divide both channel counts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from service.solver.sizes import Dims, formula
 
 
-@dataclass(frozen=True, slots=True)
-class RuleViolation:
+class RuleViolation(NamedTuple):
     """One broken rule: a stable ``code``, the spatial ``dim`` (None for channel rules), a message."""
 
     code: str
@@ -24,8 +23,7 @@ class RuleViolation:
     dim: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class LayerCheck:
+class LayerCheck(NamedTuple):
     """The verdict on one layer applied to one input size."""
 
     output_size: Dims
