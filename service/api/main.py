@@ -14,7 +14,7 @@ from service.api.config import Settings, get_settings
 from service.api.errors import install_error_handlers
 from service.api.limits_middleware import BodyLimitMiddleware
 from service.api.metrics import ObservabilityMiddleware
-from service.api.routes import api_router
+from service.api.routes import ROUTERS
 from service.worker import make_verifier
 
 DESCRIPTION = """\
@@ -64,7 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings or get_settings()
     install_error_handlers(app)
-    app.include_router(api_router)
+    for router in ROUTERS:
+        app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=app.state.settings.max_body_bytes)
     app.add_middleware(ObservabilityMiddleware)  # outermost: it sees (and counts) the 413s too
     return app

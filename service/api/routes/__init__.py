@@ -1,14 +1,20 @@
-"""One APIRouter per resource, gathered here."""
+"""One APIRouter per resource, gathered here.
+
+``create_app`` includes each of them into the app itself: every level of included routers is
+one more level of route matching on every request (FastAPI 0.165 matches included routers
+recursively), which a single gathering router added for nothing.
+"""
 
 from fastapi import APIRouter
 
 from service.api.routes import batch, invert, ops, plan, search, shape, verify
 
-api_router = APIRouter()
-api_router.include_router(shape.router)
-api_router.include_router(search.router)
-api_router.include_router(batch.router)
-api_router.include_router(invert.router)
-api_router.include_router(plan.router)
-api_router.include_router(verify.router)
-api_router.include_router(ops.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    shape.router,
+    search.router,
+    batch.router,
+    invert.router,
+    plan.router,
+    verify.router,
+    ops.router,
+)
