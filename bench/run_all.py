@@ -9,6 +9,7 @@
    wrk (Debian's), thousands of distinct sizes (bench/search_queries.lua).
 3. Solver time to the first page of an untied 3-D space of >= 10**6 valid layers.
 4. Batches (issue "Planning") and verification throughput (issue "Verification worker").
+5. in_process: /healthz and /v1/search per-request cost through the ASGI app, without HTTP.
 
 Writes bench/results/latest.json and prints a Markdown table for the README.
 """
@@ -31,6 +32,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._server import running_service
+from bench.in_process import asgi_costs
 
 HERE = Path(__file__).resolve().parent
 SPACE = {
@@ -245,7 +247,15 @@ def planning(url: str) -> dict[str, Any]:
     }
 
 
-SECTIONS = ("large_untied_space", "search_vs_meta_loop", "throughput", "batches", "planning", "verification")
+SECTIONS = (
+    "large_untied_space",
+    "in_process",
+    "search_vs_meta_loop",
+    "throughput",
+    "batches",
+    "planning",
+    "verification",
+)
 
 
 def main() -> None:
@@ -253,6 +263,8 @@ def main() -> None:
     results: dict[str, Any] = {}
     if "large_untied_space" in wanted:
         results["large_untied_space"] = large_space()
+    if "in_process" in wanted:
+        results["in_process"] = asgi_costs()
     with running_service() as url:
         for name, run in (
             ("search_vs_meta_loop", search_vs_meta),

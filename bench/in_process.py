@@ -1,0 +1,86 @@
+"""Per-request cost of /healthz and /v1/search through the ASGI app, without HTTP.
+
+The throughput benchmark (wrk over HTTP) mixes the app's cost with uvicorn's and wrk's on two
+shared cores; this one calls the app in-process with hand-made ASGI scopes, so the application's
+own share is visible and less noisy. Rounds alternate the two endpoints and each keeps its best
+round; every round of searches draws fresh sizes as the wrk script does (bench/search_queries.lua).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from typing import Any
+
+from service.api.main import create_app
+
+_HEADERS = [(b"host", b"bench"), (b"content-type", b"application/json")]
+
+
+async def _call(app: Any, path: str, body: bytes | None) -> int:
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST" if body is not None else "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "headers": [*_HEADERS, (b"content-length", str(len(body or b"")).encode())],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+        "root_path": "",
+    }
+    messages = [{"type": "http.request", "body": body or b"", "more_body": False}]
+    status = 0
+
+    async def receive() -> dict[str, Any]:
+        if messages:
+            return messages.pop()
+        await asyncio.sleep(3600)  # pragma: no cover - nothing waits for a disconnect here
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    await app(scope, receive, send)
+    return status
+
+
+def _queries(count: int, seed: int) -> list[bytes]:
+    rnd = random.Random(seed)
+    bodies = []
+    for _ in range(count):
+        i = rnd.randint(1, 200)
+        o = max(1, i * rnd.randint(1, 4) + rnd.randint(-3, 3))
+        bodies.append(json.dumps({"input_size": i, "output_size": o}).encode())
+    return bodies
+
+
+async def _measure(rounds: int, per_round: int) -> dict[str, float]:
+    app = create_app()
+    best = {"healthz_us": float("inf"), "search_us": float("inf")}
+    async with app.router.lifespan_context(app):
+        for body in _queries(300, seed=99):  # warm-up
+            await _call(app, "/v1/search", body)
+        for round_ in range(rounds):
+            start = time.perf_counter()
+            for _ in range(per_round):
+                assert await _call(app, "/healthz", None) == 200
+            best["healthz_us"] = min(best["healthz_us"], (time.perf_counter() - start) / per_round * 1e6)
+            bodies = _queries(per_round, seed=round_)
+            start = time.perf_counter()
+            for body in bodies:
+                assert await _call(app, "/v1/search", body) == 200
+            best["search_us"] = min(best["search_us"], (time.perf_counter() - start) / per_round * 1e6)
+    return {name: round(value) for name, value in best.items()}
+
+
+def asgi_costs(rounds: int = 6, per_round: int = 1000) -> dict[str, Any]:
+    costs = asyncio.run(_measure(rounds, per_round))
+    return {**costs, "search_extra_us": costs["search_us"] - costs["healthz_us"]}
