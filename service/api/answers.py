@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from service.api.dims import dims, ndim_of
 from service.api.explain import JSON, layer_dict, module_name, snippet
 from service.api.schemas import (
     ChannelContext,
@@ -29,21 +30,6 @@ from service.solver.errors import SolverError
 from service.solver.planning import ConvLayer, exact_input_sizes, invert_encoder
 from service.solver.plans import PlanOptions, classes_of, plan, plan_untied
 from service.solver.ranking import steady_dim_score
-from service.solver.sizes import Dims, broadcast, resolve_ndim
-
-
-def _dims(value: int | Sequence[int], ndim: int, field: str) -> Dims:
-    try:
-        return broadcast(value, ndim, name=field)
-    except ValueError as exc:
-        raise SolverError("dimension_mismatch", str(exc), field=field) from exc
-
-
-def _ndim(**sizes: int | Sequence[int]) -> int:
-    try:
-        return resolve_ndim(**sizes)
-    except ValueError as exc:
-        raise SolverError("dimension_mismatch", str(exc), field=next(iter(sizes))) from exc
 
 
 def answer_shape(request: ShapeRequest) -> JSON:
@@ -65,14 +51,14 @@ def answer_invert(request: InvertRequest) -> InvertResponse:
         for value in (conv.kernel_size, conv.stride, conv.padding, conv.dilation)
         if isinstance(value, tuple)
     ]
-    ndim = _ndim(input_size=request.input_size, **{f"conv_{n}": (0,) * n for n in set(array_lengths)})
-    input_size = _dims(request.input_size, ndim, "input_size")
+    ndim = ndim_of(input_size=request.input_size, **{f"conv_{n}": (0,) * n for n in set(array_lengths)})
+    input_size = dims(request.input_size, ndim, "input_size")
     layers = [
         ConvLayer(
-            kernel_size=_dims(conv.kernel_size, ndim, f"conv[{n}].kernel_size"),
-            stride=_dims(conv.stride, ndim, f"conv[{n}].stride"),
-            padding=_dims(conv.padding, ndim, f"conv[{n}].padding"),
-            dilation=_dims(conv.dilation, ndim, f"conv[{n}].dilation"),
+            kernel_size=dims(conv.kernel_size, ndim, f"conv[{n}].kernel_size"),
+            stride=dims(conv.stride, ndim, f"conv[{n}].stride"),
+            padding=dims(conv.padding, ndim, f"conv[{n}].padding"),
+            dilation=dims(conv.dilation, ndim, f"conv[{n}].dilation"),
         )
         for n, conv in enumerate(convs)
     ]
@@ -82,7 +68,7 @@ def answer_invert(request: InvertRequest) -> InvertResponse:
     # A decoder exists only for an encoder torch accepts in full.
     for index in reversed(range(len(inversion.output_paddings) if inversion.is_valid else 0)):
         layer = layers[index]
-        dims = [
+        transposed = [
             DimParams(k, s, d, p, op)
             for k, s, d, p, op in zip(
                 layer.kernel_size,
@@ -93,8 +79,8 @@ def answer_invert(request: InvertRequest) -> InvertResponse:
                 strict=True,
             )
         ]
-        decoder.append(layer_out(dims))
-        snippets.append(snippet(tuple(dims)))
+        decoder.append(layer_out(transposed))
+        snippets.append(snippet(tuple(transposed)))
     exact = None
     if inversion.is_valid:
         per_dim = [
@@ -163,9 +149,9 @@ def _channel_schedule(request: PlanRequest, options: PlanOptions) -> list[tuple[
 
 
 def answer_plan(request: PlanRequest, *, max_transitions: int) -> PlanResponse:
-    ndim = _ndim(input_size=request.input_size, output_size=request.output_size)
-    input_size = _dims(request.input_size, ndim, "input_size")
-    output_size = _dims(request.output_size, ndim, "output_size")
+    ndim = ndim_of(input_size=request.input_size, output_size=request.output_size)
+    input_size = dims(request.input_size, ndim, "input_size")
+    output_size = dims(request.output_size, ndim, "output_size")
     if not request.tie_dims and request.objective == "cost":
         raise SolverError(
             "unsupported",

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
+from service.api.dims import dims, ndim_of
 from service.api.explain import (
     JSON,
     cost_dict,
@@ -31,7 +32,7 @@ from service.solver.errors import SolverError
 from service.solver.ranking import RankedCandidate
 from service.solver.rules import check_layer
 from service.solver.search import Budget, search
-from service.solver.sizes import Dims, broadcast, resolve_ndim
+from service.solver.sizes import Dims
 
 
 def candidate_dict(
@@ -100,14 +101,8 @@ def search_work(request: SearchRequest) -> int:
 
 
 def _sizes(request: SearchRequest) -> tuple[Dims, Dims]:
-    try:
-        ndim = resolve_ndim(input_size=request.input_size, output_size=request.output_size)
-        return (
-            broadcast(request.input_size, ndim, name="input_size"),
-            broadcast(request.output_size, ndim, name="output_size"),
-        )
-    except ValueError as exc:
-        raise SolverError("dimension_mismatch", str(exc), field="input_size") from exc
+    ndim = ndim_of(input_size=request.input_size, output_size=request.output_size)
+    return dims(request.input_size, ndim, "input_size"), dims(request.output_size, ndim, "output_size")
 
 
 def answer_search(request: SearchRequest, budget: Budget) -> JSON:

@@ -16,6 +16,7 @@ import orjson
 from pydantic import ConfigDict, Field, StrictBool, StrictInt, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
+from service.api.dims import dims
 from service.api.errors import validation_details
 from service.api.explain import JSON, cost_dict, module_name, overlap_dict
 from service.api.gc_pause import gc_paused
@@ -24,7 +25,6 @@ from service.solver import limits
 from service.solver.enumeration import DimParams
 from service.solver.errors import SolverError
 from service.solver.rules import check_layer
-from service.solver.sizes import Dims, broadcast
 
 _Size = Annotated[StrictInt, Field(ge=1, le=limits.MAX_SIZE)]
 _Kernel = Annotated[StrictInt, Field(ge=1, le=limits.MAX_KERNEL_SIZE)]
@@ -58,26 +58,17 @@ class _ShapeItem(TypedDict):
 SHAPE_ITEM: TypeAdapter[Mapping[str, Any]] = TypeAdapter(_ShapeItem)
 
 
-def _dims(value: int | Sequence[int], ndim: int, field: str) -> Dims:
-    if type(value) is int:
-        return (value,) * ndim
-    try:
-        return broadcast(value, ndim, name=field)
-    except ValueError as exc:
-        raise SolverError("dimension_mismatch", str(exc), field=field) from exc
-
-
 def shape_answer(query: Mapping[str, Any]) -> JSON:
     """The /v1/shape answer to a request that passed validation (fields may be missing: defaults)."""
     get = query.get
     input_value = query["input_size"]
     ndim = 2 if type(input_value) is int else len(input_value)  # sizes.resolve_ndim for one size
-    input_size = _dims(input_value, ndim, "input_size")
-    kernel_size = _dims(query["kernel_size"], ndim, "kernel_size")
-    stride = _dims(get("stride", 1), ndim, "stride")
-    padding = _dims(get("padding", 0), ndim, "padding")
-    output_padding = _dims(get("output_padding", 0), ndim, "output_padding")
-    dilation = _dims(get("dilation", 1), ndim, "dilation")
+    input_size = dims(input_value, ndim, "input_size")
+    kernel_size = dims(query["kernel_size"], ndim, "kernel_size")
+    stride = dims(get("stride", 1), ndim, "stride")
+    padding = dims(get("padding", 0), ndim, "padding")
+    output_padding = dims(get("output_padding", 0), ndim, "output_padding")
+    dilation = dims(get("dilation", 1), ndim, "dilation")
     in_channels, out_channels, groups = get("in_channels", 1), get("out_channels", 1), get("groups", 1)
     check = check_layer(
         input_size,
