@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.solver.errors import SolverError
@@ -36,11 +37,25 @@ def error_body(code: str, message: str, details: list[dict[str, str]] | None = N
     return {"error": error}
 
 
+def _joined(details: list[dict[str, str]]) -> str:
+    return "; ".join(d["message"] for d in details) or "invalid request"
+
+
+def batch_item_error(code: str, message: str, details: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    """A failed batch item: the error body with ``details`` always present (null when none), as
+    the batch schemas (``BatchError``) have always shown it."""
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def validation_error_item(exc: ValidationError) -> dict[str, Any]:
+    details = validation_details([dict(error) for error in exc.errors()])
+    return batch_item_error("invalid_request", _joined(details), details)
+
+
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     details = validation_details(list(exc.errors()))
-    message = "; ".join(d["message"] for d in details) or "invalid request"
-    return JSONResponse(error_body("invalid_request", message, details), status_code=422)
+    return JSONResponse(error_body("invalid_request", _joined(details), details), status_code=422)
 
 
 async def _on_solver_error(request: Request, exc: Exception) -> JSONResponse:

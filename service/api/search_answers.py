@@ -15,6 +15,7 @@ import orjson
 from pydantic import ValidationError
 
 from service.api.dims import dims, ndim_of
+from service.api.errors import batch_item_error, validation_error_item
 from service.api.explain import (
     JSON,
     cost_dict,
@@ -26,7 +27,6 @@ from service.api.explain import (
 )
 from service.api.gc_pause import gc_paused
 from service.api.schemas import ChannelContext, LayerBounds, SearchRequest
-from service.api.shape_answers import batch_error, validation_error_item
 from service.solver.enumeration import SearchBounds, triple_budget_error
 from service.solver.errors import SolverError
 from service.solver.ranking import RankedCandidate
@@ -163,7 +163,7 @@ def answer_search(request: SearchRequest, budget: Budget) -> JSON:
 def _error_item(exc: ValidationError | SolverError) -> JSON:
     if isinstance(exc, ValidationError):
         return validation_error_item(exc)
-    return batch_error(exc.code, exc.message)
+    return batch_item_error(exc.code, exc.message)
 
 
 def answer_search_batch(queries: Sequence[Any], budget: Budget, *, max_work: int) -> list[JSON]:

@@ -2,8 +2,8 @@
 
 An item is first checked by ``SHAPE_ITEM``, a schema pydantic-core runs without calling back
 into Python; only an item it refuses goes through ``ShapeRequest`` (schemas.py), whose
-validators word the error. Both accept exactly the same requests (tests/unit/api/
-test_shape_answers.py checks that over generated input), so the fast path changes speed only.
+validators word the error. Both accept exactly the same requests (tests/api/test_fast_paths.py
+checks that over generated input), so the fast path changes speed only.
 Answers are JSON-ready dicts shaped as ``ShapeResponse`` documents.
 """
 
@@ -17,7 +17,7 @@ from pydantic import ConfigDict, Field, StrictBool, StrictInt, TypeAdapter, Vali
 from typing_extensions import TypedDict
 
 from service.api.dims import dims
-from service.api.errors import validation_details
+from service.api.errors import batch_item_error, validation_error_item
 from service.api.explain import JSON, cost_dict, module_name, overlap_dict
 from service.api.gc_pause import gc_paused
 from service.api.schemas import Dtype, ShapeRequest
@@ -119,15 +119,6 @@ def shape_answer(query: Mapping[str, Any]) -> JSON:
     return answer
 
 
-def batch_error(code: str, message: str, details: list[dict[str, str]] | None = None) -> JSON:
-    return {"error": {"code": code, "message": message, "details": details}}
-
-
-def validation_error_item(exc: ValidationError) -> JSON:
-    details = validation_details([dict(error) for error in exc.errors()])
-    return batch_error("invalid_request", "; ".join(d["message"] for d in details), details)
-
-
 def _shape_item(query: Any) -> JSON:
     try:
         try:
@@ -139,7 +130,7 @@ def _shape_item(query: Any) -> JSON:
     except ValidationError as exc:
         return validation_error_item(exc)
     except SolverError as exc:
-        return batch_error(exc.code, exc.message)
+        return batch_item_error(exc.code, exc.message)
 
 
 def answer_shape_batch(queries: Sequence[Any]) -> list[JSON]:
