@@ -98,7 +98,6 @@ def _explain_empty(
     input_size: Dims, output_size: Dims, bounds: SearchBounds, *, tie_dims: bool
 ) -> tuple[str, list[tuple[str, Dims]]]:
     """Name the blocking dimension or the tie, and the nearest reachable sizes below and above."""
-    # Square sizes are the common case: each distinct (input, output) pair is analysed once.
     within = _describe(bounds)
     blocked_text = "dim {}: no layer with {} and the padding/output_padding bounds maps {} to {}"
     if len(set(zip(input_size, output_size, strict=True))) == 1:
@@ -112,12 +111,16 @@ def _explain_empty(
             )
             near = [("below", family.below), ("above", family.above)]
             return reason, [(direction, (v,) * ndim) for direction, v in near if v is not None]
+    # Each distinct (input, output) pair is analysed once.
     pairs = list(zip(input_size, output_size, strict=True))
     distinct = list(dict.fromkeys(pairs))
-    column = [distinct.index(pair) for pair in pairs]
-    rows = [[reach(i, o, k=k, s=s, d=d, bounds=bounds) for i, o in distinct] for k, s, d in bounds.triples()]
-    reachable = [any(row[n].exact for row in rows) for n in range(len(distinct))]
-    blocked = [dim for dim, n in enumerate(column) if not reachable[n]]
+    reaches: dict[tuple[int, int, int], list[Reach]] = {}
+    for k, s, d in bounds.triples():
+        solved = {(i, o): reach(i, o, k=k, s=s, d=d, bounds=bounds) for i, o in distinct}
+        reaches[k, s, d] = [solved[pair] for pair in pairs]
+    blocked = [
+        dim for dim in range(len(input_size)) if not any(per_dim[dim].exact for per_dim in reaches.values())
+    ]
     if blocked:
         reason = "; ".join(
             blocked_text.format(dim, within, input_size[dim], output_size[dim]) for dim in blocked
@@ -129,14 +132,14 @@ def _explain_empty(
         )
     sizes: list[tuple[str, Dims]] = []
     for direction in ("below", "above"):
-        options = (
-            [_combine([row[n] for n in column], output_size, direction) for row in rows]
+        candidates = (
+            [_combine(per_dim, output_size, direction) for per_dim in reaches.values()]
             if tie_dims
-            else [_combine_untied([[row[n] for n in column] for row in rows], output_size, direction)]
+            else [_combine_untied(list(reaches.values()), output_size, direction)]
         )
-        found = [size for size in options if size is not None and size != output_size]
-        if found:
-            best = min(found, key=lambda size: (_distance(size, output_size), size))
+        reachable = [size for size in candidates if size is not None and size != output_size]
+        if reachable:
+            best = min(reachable, key=lambda size: (_distance(size, output_size), size))
             sizes.append((direction, best))
     return reason, sizes
 
@@ -152,13 +155,8 @@ def _pick(r: Reach, target: int, direction: str) -> int | None:
 
 
 def _combine(per_dim: list[Reach], output_size: Dims, direction: str) -> Dims | None:
-    picked: list[int] = []
-    for r, target in zip(per_dim, output_size, strict=True):
-        value = _pick(r, target, direction)
-        if value is None:
-            return None
-        picked.append(value)
-    return tuple(picked)
+    picked = [_pick(r, t, direction) for r, t in zip(per_dim, output_size, strict=True)]
+    return None if any(v is None for v in picked) else tuple(v for v in picked if v is not None)
 
 
 def _combine_untied(all_reaches: list[list[Reach]], output_size: Dims, direction: str) -> Dims | None:
