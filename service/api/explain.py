@@ -1,10 +1,10 @@
 """A layer's explanation as JSON-ready dicts: arrays, derivations, cost and the overlap analysis.
 
 These parts are built for every /v1/shape answer (up to 10,000 per batch call) and every search
-candidate, so they are plain dicts that pydantic-core serialises in one pass, not models that
-would be built and then dumped. Their shapes are those of ``LayerOut``, ``CostOut`` and
-``OverlapOut`` in schemas.py, which document them; tests/unit/api/test_explain.py validates the
-dicts against those models.
+candidate, so they are plain dicts that orjson encodes in one pass, not models that would be
+built and then dumped. Their shapes are those of ``LayerOut``, ``CostOut`` and ``OverlapOut`` in
+schemas.py, which document them; tests/api/test_fast_paths.py validates generated answers
+against those models and these dicts against the solver's own functions.
 
 The per-dimension overlap dicts are cached and shared between answers: they are a pure function
 of one dimension's layer and input size, and nothing mutates an answer after it is built.
@@ -13,12 +13,12 @@ of one dimension's layer and input size, and nothing mutates an answer after it 
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Sequence
 from typing import Any
 
+from service.solver.cost import layer_cost
 from service.solver.enumeration import DimParams
-from service.solver.overlap import DimOverlap, dim_overlap
+from service.solver.overlap import DimOverlap, combine, dim_overlap
 from service.solver.sizes import Dims, formula
 
 LAYER_FIELDS = ("kernel_size", "stride", "padding", "output_padding", "dilation")
@@ -60,12 +60,15 @@ def cost_dict(
     batch_size: int,
     bias: bool,
 ) -> JSON:
-    """``solver.cost.layer_cost`` as a dict (the same formula; see that module for why it holds)."""
-    weights = in_channels * (out_channels // groups) * math.prod(kernel_size)
-    return {
-        "parameters": weights + (out_channels if bias else 0),
-        "macs": batch_size * weights * math.prod(input_size),
-    }
+    return layer_cost(
+        input_size,
+        kernel_size,
+        in_channels=in_channels,
+        out_channels=out_channels,
+        groups=groups,
+        batch_size=batch_size,
+        bias=bias,
+    )._asdict()
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -82,35 +85,21 @@ def _dim_overlap(i: int, p: DimParams) -> tuple[DimOverlap, JSON]:
 
 
 def overlap_dict(input_size: Sequence[int], layer: Sequence[DimParams]) -> JSON:
-    """The n-D overlap statistics from the per-dimension ones (``solver.overlap.Overlap``'s rules:
-    counts multiply, a pixel is a hole where any dimension has one).
+    """The n-D overlap statistics (``solver.overlap.combine``) with each dimension's.
 
     >>> o = overlap_dict((7, 7), [DimParams(3, 2, 1, 1, 1)] * 2)
     >>> o["min_count"], o["max_count"], o["holes"], o["checkerboard"], o["uniform_interior"]
     (1, 4, 0, True, False)
     """
-    # One pass over the dimensions, no generators: this runs for every answer of a batch.
-    low = high = size = reached = 1
-    counts = {1}
-    checkerboard, has_interior = False, True
-    dims_out = []
-    for i, p in zip(input_size, layer, strict=True):
-        dim, out = _dim_overlap(i, p)
-        dims_out.append(out)
-        low *= dim.min_count
-        high *= dim.max_count
-        size *= dim.output_size
-        reached *= dim.output_size - dim.holes
-        checkerboard = checkerboard or len(dim.interior_counts) > 1
-        has_interior = has_interior and dim.interior_stop > dim.interior_start
-        counts = {v * c for v in counts for c in dim.interior_counts}
+    parts = [_dim_overlap(i, p) for i, p in zip(input_size, layer, strict=True)]
+    overlap = combine([dim for dim, _ in parts])
     return {
-        "min_count": low,
-        "max_count": high,
-        "holes": size - reached,
-        "uniform_interior": len(counts) == 1 if has_interior else None,
-        "checkerboard": checkerboard,
-        "dims": dims_out,
+        "min_count": overlap.min_count,
+        "max_count": overlap.max_count,
+        "holes": overlap.holes,
+        "uniform_interior": overlap.uniform_interior,
+        "checkerboard": overlap.is_checkerboard,
+        "dims": [out for _, out in parts],
     }
 
 

@@ -10,20 +10,18 @@ how many there are.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from typing import NamedTuple
 
-from service.solver.sizes import Dims
 
-
-@dataclass(frozen=True, slots=True)
-class LayerCost:
+class LayerCost(NamedTuple):
     parameters: int
     macs: int
 
 
 def layer_cost(
-    input_size: Dims,
-    kernel_size: Dims,
+    input_size: Sequence[int],
+    kernel_size: Sequence[int],
     *,
     in_channels: int = 1,
     out_channels: int = 1,

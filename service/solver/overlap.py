@@ -24,7 +24,6 @@ import functools
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from service.solver.enumeration import DimParams
@@ -162,40 +161,37 @@ def _counted(input_size: int, k: int, s: int, d: int, p: int, output_padding: in
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Overlap:
-    """The n-D overlap map's statistics, from its per-dimension factors."""
+class Overlap(NamedTuple):
+    """The n-D overlap map's statistics, from its per-dimension factors (see ``combine``)."""
 
     dims: tuple[DimOverlap, ...]
+    min_count: int
+    max_count: int
+    holes: int
+    is_checkerboard: bool
+    uniform_interior: bool | None
 
-    @property
-    def min_count(self) -> int:
-        return math.prod(dim.min_count for dim in self.dims)
 
-    @property
-    def max_count(self) -> int:
-        return math.prod(dim.max_count for dim in self.dims)
-
-    @property
-    def holes(self) -> int:
-        """Positions where some dimension's count is 0 (the product is 0 exactly there)."""
-        return math.prod(dim.output_size for dim in self.dims) - math.prod(
-            dim.output_size - dim.holes for dim in self.dims
-        )
-
-    @property
-    def is_checkerboard(self) -> bool:
-        return any(dim.is_checkerboard for dim in self.dims)
-
-    @property
-    def uniform_interior(self) -> bool | None:
-        """Whether the n-D interior holds one count; None when the interior is empty."""
-        if not all(dim.has_interior for dim in self.dims):
-            return None
-        values = {1}
-        for dim in self.dims:
-            values = {v * c for v in values for c in dim.interior_counts}
-        return len(values) == 1
+def combine(dims: Sequence[DimOverlap]) -> Overlap:
+    """The n-D map is the outer product of the per-dimension counts: its counts multiply, a
+    position is a hole where any dimension has one, it is a checkerboard where any dimension is,
+    and its interior is uniform when the products of the interior counts are one value (None when
+    some dimension has no interior). One pass: this runs for every answer of a batch.
+    """
+    low = high = size = reached = 1
+    counts = {1}
+    checkerboard, has_interior = False, True
+    for dim in dims:
+        low *= dim.min_count
+        high *= dim.max_count
+        size *= dim.output_size
+        reached *= dim.output_size - dim.holes
+        checkerboard = checkerboard or len(dim.interior_counts) > 1
+        has_interior = has_interior and dim.interior_stop > dim.interior_start
+        counts = {v * c for v in counts for c in dim.interior_counts}
+    return Overlap(
+        tuple(dims), low, high, size - reached, checkerboard, len(counts) == 1 if has_interior else None
+    )
 
 
 def layer_overlap(
@@ -214,7 +210,7 @@ def layer_overlap(
     >>> o.min_count, o.max_count, o.holes, o.is_checkerboard, o.uniform_interior
     (1, 4, 0, True, False)
     """
-    return Overlap(
+    return combine(
         tuple(
             dim_overlap(i, kernel_size=k, stride=s, dilation=d, padding=p, output_padding=op)
             for i, k, s, d, p, op in zip(
