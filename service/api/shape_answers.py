@@ -1,7 +1,7 @@
 """/v1/shape answers, single and batched: the NAS filter answers 10,000 layers per call.
 
 An item is first checked by ``SHAPE_ITEM``, a schema pydantic-core runs without calling back
-into Python; only an item it refuses goes through ``ShapeRequest`` (schemas.py), whose
+into Python; only an item it refuses goes through ``ShapeQuery`` (schemas.py), whose
 validators word the error. Both accept exactly the same requests (tests/api/test_fast_paths.py
 checks that over generated input), so the fast path changes speed only.
 Answers are JSON-ready dicts shaped as ``ShapeResponse`` documents.
@@ -20,7 +20,7 @@ from service.api.dims import dims
 from service.api.errors import batch_item_error, validation_error_item
 from service.api.explain import JSON, cost_dict, module_name, overlap_dict
 from service.api.gc_pause import gc_paused
-from service.api.schemas import Dtype, ShapeRequest
+from service.api.schemas import Dtype, ShapeQuery
 from service.solver import limits
 from service.solver.enumeration import DimParams
 from service.solver.errors import SolverError
@@ -37,7 +37,7 @@ _DIMS = Field(min_length=1, max_length=limits.MAX_SPATIAL_DIMS)
 
 
 class _ShapeItem(TypedDict):
-    """ShapeRequest's rules, natively: an int or 1..3 ints per field, strict ints, no extras."""
+    """ShapeQuery's rules, natively: an int or 1..3 ints per field, strict ints, no extras."""
 
     __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
 
@@ -58,8 +58,9 @@ class _ShapeItem(TypedDict):
 SHAPE_ITEM: TypeAdapter[Mapping[str, Any]] = TypeAdapter(_ShapeItem)
 
 
-def shape_answer(query: Mapping[str, Any]) -> JSON:
-    """The /v1/shape answer to a request that passed validation (fields may be missing: defaults)."""
+def shape_answer(query: Mapping[str, Any], *, basic: bool = False) -> JSON:
+    """The /v1/shape answer to a request that passed validation (fields may be missing: defaults),
+    in the full view or, with ``basic``, the basic one (views.basic_shape of the full answer)."""
     get = query.get
     input_value = query["input_size"]
     ndim = 2 if type(input_value) is int else len(input_value)  # sizes.resolve_ndim for one size
@@ -81,6 +82,13 @@ def shape_answer(query: Mapping[str, Any]) -> JSON:
         out_channels=out_channels,
         groups=groups,
     )
+    if basic:
+        first = check.violations[0] if check.violations else None
+        return {
+            "valid": first is None,
+            "output_size": None if first else list(check.output_size),
+            "error": {"code": first.code, "dim": first.dim} if first else None,
+        }
     errors = [{"code": v.code, "message": v.message, "dim": v.dim} for v in check.violations]
     answer: JSON = {
         "valid": not errors,
@@ -119,21 +127,21 @@ def shape_answer(query: Mapping[str, Any]) -> JSON:
     return answer
 
 
-def _shape_item(query: Any) -> JSON:
+def _shape_item(query: Any, *, basic: bool) -> JSON:
     try:
         try:
             checked = SHAPE_ITEM.validate_python(query)
         except ValidationError:
             # The friendly validators say what is wrong; they refuse what SHAPE_ITEM refuses.
-            checked = ShapeRequest.model_validate(query).model_dump()
-        return shape_answer(checked)
+            checked = ShapeQuery.model_validate(query).model_dump()
+        return shape_answer(checked, basic=basic)
     except ValidationError as exc:
         return validation_error_item(exc)
     except SolverError as exc:
         return batch_item_error(exc.code, exc.message)
 
 
-def answer_shape_batch(queries: Sequence[Any]) -> list[JSON]:
+def answer_shape_batch(queries: Sequence[Any], *, basic: bool = True) -> list[JSON]:
     """Every item as /v1/shape would answer it, in order; a malformed item fails alone.
 
     A NAS search space is a product of a few choices, so its proposals repeat: an item equal to
@@ -145,13 +153,13 @@ def answer_shape_batch(queries: Sequence[Any]) -> list[JSON]:
         key = orjson.dumps(query, option=orjson.OPT_SORT_KEYS)
         answer = answered.get(key)
         if answer is None:
-            answer = answered[key] = _shape_item(query)
+            answer = answered[key] = _shape_item(query, basic=basic)
         results.append(answer)
     return results
 
 
-def shape_batch_json(queries: Sequence[Any]) -> bytes:
+def shape_batch_json(queries: Sequence[Any], *, basic: bool = True) -> bytes:
     """The /v1/shape/batch body. The answers are built, encoded and freed with the collector
     paused (see gc_pause.py), so it never scans them."""
     with gc_paused():
-        return orjson.dumps({"results": answer_shape_batch(queries)})
+        return orjson.dumps({"results": answer_shape_batch(queries, basic=basic)})
