@@ -16,7 +16,7 @@ import orjson
 from pydantic import ConfigDict, Field, StrictBool, StrictInt, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
-from service.api.dims import dims
+from service.api.dims import dims, ndim_of
 from service.api.errors import batch_item_error, validation_error_item
 from service.api.explain import JSON, cost_dict, module_name, overlap_dict
 from service.api.gc_pause import gc_paused
@@ -62,14 +62,19 @@ def shape_answer(query: Mapping[str, Any], *, basic: bool = False) -> JSON:
     """The /v1/shape answer to a request that passed validation (fields may be missing: defaults),
     in the full view or, with ``basic``, the basic one (views.basic_shape of the full answer)."""
     get = query.get
-    input_value = query["input_size"]
-    ndim = 2 if type(input_value) is int else len(input_value)  # sizes.resolve_ndim for one size
-    input_size = dims(input_value, ndim, "input_size")
-    kernel_size = dims(query["kernel_size"], ndim, "kernel_size")
-    stride = dims(get("stride", 1), ndim, "stride")
-    padding = dims(get("padding", 0), ndim, "padding")
-    output_padding = dims(get("output_padding", 0), ndim, "output_padding")
-    dilation = dims(get("dilation", 1), ndim, "dilation")
+    fields = {
+        "input_size": query["input_size"],
+        "kernel_size": query["kernel_size"],
+        "stride": get("stride", 1),
+        "padding": get("padding", 0),
+        "output_padding": get("output_padding", 0),
+        "dilation": get("dilation", 1),
+    }
+    # The rule every endpoint (verify included) uses: any array sets the dimensionality.
+    ndim = ndim_of(**fields)
+    input_size, kernel_size, stride, padding, output_padding, dilation = (
+        dims(value, ndim, name) for name, value in fields.items()
+    )
     in_channels, out_channels, groups = get("in_channels", 1), get("out_channels", 1), get("groups", 1)
     check = check_layer(
         input_size,
