@@ -9,7 +9,16 @@ from collections.abc import Sequence
 
 from service.api.dims import dims, ndim_of
 from service.api.explain import JSON, layer_dict, module_name, snippet
-from service.api.schemas import (
+from service.api.search_answers import channel_reason, search_bounds
+from service.api.shape_answers import shape_answer
+from service.api.views import basic_invert, basic_plan
+from service.solver.cost import layer_cost
+from service.solver.enumeration import DimParams
+from service.solver.errors import SolverError
+from service.solver.planning import ConvLayer, exact_input_sizes, invert_encoder
+from service.solver.plans import PlanOptions, classes_of, plan, plan_untied
+from service.solver.ranking import steady_dim_score
+from service.wire.schemas import (
     ChannelContext,
     CostOut,
     ErrorInfo,
@@ -22,15 +31,6 @@ from service.api.schemas import (
     PlanResponse,
     ShapeRequest,
 )
-from service.api.search_answers import channel_reason, search_bounds
-from service.api.shape_answers import shape_answer
-from service.api.views import basic_invert, basic_plan
-from service.solver.cost import layer_cost
-from service.solver.enumeration import DimParams
-from service.solver.errors import SolverError
-from service.solver.planning import ConvLayer, exact_input_sizes, invert_encoder
-from service.solver.plans import PlanOptions, classes_of, plan, plan_untied
-from service.solver.ranking import steady_dim_score
 
 
 def answer_shape(request: ShapeRequest) -> JSON:

@@ -15,7 +15,6 @@ import orjson
 from pydantic import ValidationError
 
 from service.api.dims import dims, ndim_of
-from service.api.errors import batch_item_error, validation_error_item
 from service.api.explain import (
     JSON,
     cost_dict,
@@ -26,14 +25,15 @@ from service.api.explain import (
     snippet,
 )
 from service.api.gc_pause import gc_paused
-from service.api.schemas import ChannelContext, LayerBounds, SearchQuery
 from service.api.views import basic_search
+from service.http.errors import batch_item_error, validation_error_item
 from service.solver.enumeration import SearchBounds, triple_budget_error
 from service.solver.errors import SolverError
 from service.solver.ranking import RankedCandidate
 from service.solver.rules import check_layer
 from service.solver.search import Budget, search
 from service.solver.sizes import Dims
+from service.wire.schemas import ChannelContext, LayerBounds, SearchQuery
 
 
 def candidate_dict(

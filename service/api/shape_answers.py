@@ -17,14 +17,14 @@ from pydantic import ConfigDict, Field, StrictBool, StrictInt, TypeAdapter, Vali
 from typing_extensions import TypedDict
 
 from service.api.dims import dims, ndim_of
-from service.api.errors import batch_item_error, validation_error_item
 from service.api.explain import JSON, cost_dict, module_name, overlap_dict
 from service.api.gc_pause import gc_paused
-from service.api.schemas import Dtype, ShapeQuery
+from service.http.errors import batch_item_error, validation_error_item
 from service.solver import limits
 from service.solver.enumeration import DimParams
 from service.solver.errors import SolverError
 from service.solver.rules import check_layer
+from service.wire.schemas import Dtype, ShapeQuery
 
 _Size = Annotated[StrictInt, Field(ge=1, le=limits.MAX_SIZE)]
 _Kernel = Annotated[StrictInt, Field(ge=1, le=limits.MAX_KERNEL_SIZE)]

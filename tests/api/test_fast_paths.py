@@ -15,7 +15,6 @@ from pydantic import ValidationError
 
 from service.api.explain import cost_dict, overlap_dict
 from service.api.gc_pause import gc_paused
-from service.api.schemas import SearchRequest, SearchResponse, ShapeQuery, ShapeResponse
 from service.api.search_answers import answer_search
 from service.api.shape_answers import SHAPE_ITEM, answer_shape_batch, shape_answer
 from service.solver import limits
@@ -23,6 +22,7 @@ from service.solver.cost import layer_cost
 from service.solver.enumeration import DimParams
 from service.solver.overlap import overlap_of_layer
 from service.solver.search import Budget
+from service.wire.schemas import SearchRequest, SearchResponse, ShapeQuery, ShapeResponse
 
 # Values near every bound, plus the types strict ints refuse.
 _INTS = st.sampled_from([-1, 0, 1, 2, 3, 7, 1023, 1024, 1025, limits.MAX_SIZE, limits.MAX_SIZE + 1])

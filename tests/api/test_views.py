@@ -9,7 +9,11 @@ from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.api.schemas import (
+from service.api.search_answers import answer_search
+from service.api.shape_answers import shape_answer
+from service.api.views import basic_invert, basic_plan, basic_search, basic_shape
+from service.solver.search import Budget
+from service.wire.schemas import (
     InvertBasicResponse,
     PlanBasicResponse,
     SearchBasicResponse,
@@ -17,10 +21,6 @@ from service.api.schemas import (
     ShapeBasicResponse,
     ShapeQuery,
 )
-from service.api.search_answers import answer_search
-from service.api.shape_answers import shape_answer
-from service.api.views import basic_invert, basic_plan, basic_search, basic_shape
-from service.solver.search import Budget
 
 _DIM = st.tuples(
     st.integers(1, 40),

@@ -4,17 +4,17 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from service.api.deps import budget_of, settings_of
-from service.api.responses import ModelResponse
-from service.api.routing import OrjsonRoute
-from service.api.schemas import (
+from service.api.search_answers import search_batch_json
+from service.api.shape_answers import shape_batch_json
+from service.http.responses import ModelResponse
+from service.http.routing import OrjsonRoute
+from service.wire.schemas import (
     ErrorResponse,
     SearchBatchRequest,
     SearchBatchResponse,
     ShapeBatchRequest,
     ShapeBatchResponse,
 )
-from service.api.search_answers import search_batch_json
-from service.api.shape_answers import shape_batch_json
 
 router = APIRouter(prefix="/v1", tags=["batch"], route_class=OrjsonRoute)
 

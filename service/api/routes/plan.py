@@ -7,9 +7,9 @@ from service.api.answers import answer_plan
 from service.api.deps import settings_of
 from service.api.explain import JSON
 from service.api.gc_pause import gc_paused
-from service.api.responses import ModelResponse
-from service.api.routing import OrjsonRoute
-from service.api.schemas import ErrorResponse, PlanBasicResponse, PlanRequest, PlanResponse
+from service.http.responses import ModelResponse
+from service.http.routing import OrjsonRoute
+from service.wire.schemas import ErrorResponse, PlanBasicResponse, PlanRequest, PlanResponse
 
 router = APIRouter(prefix="/v1", tags=["plan"], route_class=OrjsonRoute)
 

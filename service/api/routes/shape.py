@@ -3,9 +3,9 @@
 from fastapi import APIRouter
 
 from service.api.answers import answer_shape
-from service.api.responses import ModelResponse
-from service.api.routing import OrjsonRoute
-from service.api.schemas import ErrorResponse, ShapeBasicResponse, ShapeRequest, ShapeResponse
+from service.http.responses import ModelResponse
+from service.http.routing import OrjsonRoute
+from service.wire.schemas import ErrorResponse, ShapeBasicResponse, ShapeRequest, ShapeResponse
 
 router = APIRouter(prefix="/v1", tags=["shape"], route_class=OrjsonRoute)
 
