@@ -122,8 +122,9 @@ _NEUTRAL = {"input_size": 1, "kernel_size": 1, "stride": 1, "padding": 0, "outpu
 
 
 def stack_layers(items: Sequence[Mapping[str, Any]]) -> LayerStack:
-    """``normalise`` for many items at once. Items whose fields are all bare ints (2-D by the rule)
-    are stacked column by column; only items holding an array go through ``normalise`` one by one.
+    """``normalise`` for many items at once, column by column: an item's dimensionality is the
+    length of its arrays (2 when it has none), and arrays of different lengths are refused with
+    ``resolve_ndim``'s message (tests/unit/solver/test_layer_stack.py holds the two equal).
 
     >>> stack = stack_layers([{"input_size": 7, "kernel_size": 3}, {"input_size": [5], "kernel_size": 2}])
     >>> stack.ndim, stack.fields["input_size"].tolist()
@@ -133,33 +134,34 @@ def stack_layers(items: Sequence[Mapping[str, Any]]) -> LayerStack:
     columns = {
         name: [item.get(name, default) for item in items] for name, default in SPATIAL_DEFAULTS.items()
     }
-    irregular: set[int] = set()
-    for column in columns.values():
+    lengths = np.zeros((count, len(columns)), dtype=np.int64)
+    for index, column in enumerate(columns.values()):
         if set(map(type, column)) != {int}:
-            irregular.update(n for n, value in enumerate(column) if type(value) is not int)
+            lengths[:, index] = [0 if type(value) is int else len(value) for value in column]
+    ndim = lengths.max(axis=1)
+    ndim[ndim == 0] = 2
+    refused = ((lengths != 0) & (lengths != ndim[:, None])).any(axis=1)
+    beyond = np.arange(MAX_DIMS)[None, :] >= ndim[:, None]
     arrays: dict[str, npt.NDArray[np.int64]] = {}
     for name, column in columns.items():
         neutral = _NEUTRAL[name]
-        flat = np.array(
-            [neutral if n in irregular else value for n, value in enumerate(column)] if irregular else column,
-            dtype=np.int64,
-        )
-        block = np.empty((count, MAX_DIMS), dtype=np.int64)
-        block[:, :2] = flat[:, None]
-        block[:, 2:] = neutral
+        if set(map(type, column)) <= {int}:  # every value a bare int (or no items at all)
+            block = np.repeat(np.array(column, dtype=np.int64).reshape(count, 1), MAX_DIMS, axis=1)
+        else:
+            pad = [[neutral] * n for n in range(MAX_DIMS + 1)]
+            block = np.array(
+                [
+                    [value] * MAX_DIMS if type(value) is int else [*value, *pad[MAX_DIMS - len(value)]]
+                    for value in column
+                ],
+                dtype=np.int64,
+            )
+        block[beyond | refused[:, None]] = neutral
         arrays[name] = block
-    ndim = [2] * count
     errors: dict[int, str] = {}
-    for n in sorted(irregular):
+    for n in np.flatnonzero(refused).tolist():
         try:
-            tuples = normalise({name: column[n] for name, column in columns.items()})
+            resolve_ndim(**{name: column[n] for name, column in columns.items()})
         except ValueError as exc:
             errors[n] = str(exc)
-            for name in columns:
-                arrays[name][n] = _NEUTRAL[name]
-            continue
-        ndim[n] = len(tuples["input_size"])
-        for name, dims in tuples.items():
-            arrays[name][n, : ndim[n]] = dims
-            arrays[name][n, ndim[n] :] = _NEUTRAL[name]
-    return LayerStack(ndim=ndim, fields=arrays, errors=errors)
+    return LayerStack(ndim=ndim.tolist(), fields=arrays, errors=errors)
