@@ -202,6 +202,18 @@ class DimOverlapOut(BaseModel):
     )
     interior_counts: list[int] = Field(description="The distinct overlap counts over the interior.")
     checkerboard: bool = Field(description="The interior count is not constant along this dimension.")
+    periodic_counts: list[int] = Field(
+        description="The layer's periodic pattern: the overlap count of each residue class "
+        "(output position mod stride) over a long input. Depends on kernel_size, stride and dilation only."
+    )
+
+
+class ArtifactsOut(BaseModel):
+    """Artifacts as ranking judges them: the layer's periodic pattern (what a long input shows), or
+    the output itself along a dimension whose input is a single pixel."""
+
+    holes: bool = Field(description="Some residue class gets no input (or, over one pixel, some output).")
+    checkerboard: bool = Field(description="The residue classes get uneven counts (Odena et al., 2016).")
 
 
 class OverlapOut(BaseModel):
@@ -217,8 +229,10 @@ class OverlapOut(BaseModel):
         "is empty (the input is too small for any pixel to see every tap)."
     )
     checkerboard: bool = Field(
-        description="Uneven overlap (Odena et al., 2016): in some dimension the interior count varies."
+        description="Uneven overlap (Odena et al., 2016): in some dimension the interior count, at this "
+        "input size, varies."
     )
+    artifacts: ArtifactsOut = Field(description="What ranking judges: the layer's own periodic pattern.")
     dims: list[DimOverlapOut]
 
 

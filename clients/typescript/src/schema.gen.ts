@@ -242,6 +242,23 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * ArtifactsOut
+         * @description Artifacts as ranking judges them: the layer's periodic pattern (what a long input shows), or
+         *     the output itself along a dimension whose input is a single pixel.
+         */
+        ArtifactsOut: {
+            /**
+             * Checkerboard
+             * @description The residue classes get uneven counts (Odena et al., 2016).
+             */
+            checkerboard: boolean;
+            /**
+             * Holes
+             * @description Some residue class gets no input (or, over one pixel, some output).
+             */
+            holes: boolean;
+        };
         /** BatchError */
         BatchError: {
             error: components["schemas"]["ErrorBody"];
@@ -374,6 +391,11 @@ export interface components {
             max_count: number;
             /** Min Count */
             min_count: number;
+            /**
+             * Periodic Counts
+             * @description The layer's periodic pattern: the overlap count of each residue class (output position mod stride) over a long input. Depends on kernel_size, stride and dilation only.
+             */
+            periodic_counts: number[];
         };
         /** DimensionOut */
         DimensionOut: {
@@ -710,9 +732,11 @@ export interface components {
          *     the per-dimension counts.
          */
         OverlapOut: {
+            /** @description What ranking judges: the layer's own periodic pattern. */
+            artifacts: components["schemas"]["ArtifactsOut"];
             /**
              * Checkerboard
-             * @description Uneven overlap (Odena et al., 2016): in some dimension the interior count varies.
+             * @description Uneven overlap (Odena et al., 2016): in some dimension the interior count, at this input size, varies.
              */
             checkerboard: boolean;
             /** Dims */
