@@ -387,13 +387,14 @@ def overlap_svg(input_size: Sequence[int], layer: Sequence[DimParams], *, diagra
         canvas.text(
             8,
             y + 10,
-            f"depth slice {middle} of {output[0]} (each count × {counts[0][middle]})",
+            f"depth slice {middle} of {output[0]} (its dim 0 count, {counts[0][middle]}, times dims 1 and 2)",
             size=11,
             fill=MUTED,
         )
         y = _grid(canvas, y + 16, counts[1], counts[2], stats[1:], scale=counts[0][middle])
+    more = "taller" if ndim == 1 else "darker"
     canvas.text(
-        8, y + 12, "darker: more (input pixel, kernel tap) pairs reach the pixel", size=11, fill=MUTED
+        8, y + 12, f"{more}: more (input pixel, kernel tap) pairs reach the pixel", size=11, fill=MUTED
     )
     canvas.text(8, y + 26, "red ×: hole (nothing reaches it)", size=11, fill=MUTED)
     canvas.text(8, y + 40, "orange: thin pixel of a checkerboard", size=11, fill=MUTED)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
@@ -9,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 SVG = "{http://www.w3.org/2000/svg}"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def picture(client: TestClient, **query: Any) -> Any:
@@ -114,3 +118,11 @@ def test_documented_as_an_svg_image(client: TestClient) -> None:
     operation = client.get("/openapi.json").json()["paths"]["/v1/overlap.svg"]["get"]
     assert "image/svg+xml" in operation["responses"]["200"]["content"]
     assert {p["name"] for p in operation["parameters"]} >= {"input_size", "kernel_size", "stride", "diagram"}
+
+
+def test_committed_pictures_are_what_the_service_draws_now() -> None:
+    # The README and guides show docs/img/; `make pictures` redraws them after a drawing change.
+    result = subprocess.run(
+        [sys.executable, "scripts/make_pictures.py", "--check"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr

@@ -231,6 +231,11 @@ function sizeText(size) {
   return Array.isArray(size) ? size.join("×") : String(size);
 }
 
+// In a chain of square sizes one number says it all: 4 → 8 → 16, not 4×4 → 8×8 → 16×16.
+function chainSizes(sizes, isSquare) {
+  return sizes.map((size) => (isSquare && Array.isArray(size) ? String(size[0]) : sizeText(size)));
+}
+
 function collapse(values) {
   return new Set(values).size === 1 ? String(values[0]) : values.join("×");
 }
@@ -466,10 +471,9 @@ const RENDER = {
   },
 
   plan(answer, request) {
-    const start = Array.isArray(request.input_size) ? request.input_size : null;
+    const isSquare = !Array.isArray(request.input_size);
     const rows = answer.plans.map((plan) => {
-      const first = start || plan.sizes[0].map(() => request.input_size);
-      const chain = [first, ...plan.sizes].map(sizeText);
+      const chain = chainSizes([request.input_size, ...plan.sizes], isSquare);
       const row = el("tr", {},
         el("td", { class: "num", text: plan.rank }),
         el("td", { class: "chain" }, chainOf(chain)),
@@ -485,13 +489,14 @@ const RENDER = {
       table([["rank", "num"], ["sizes"], ["layers"], ["score", "num"]], rows));
   },
 
-  invert(answer) {
+  invert(answer, request) {
     if (!answer.valid) {
       $("#results").replaceChildren(el("div", { class: "verdict bad", id: "summary", text: answer.error?.message || "PyTorch refuses this encoder" }));
       return;
     }
-    const encoder = answer.sizes.map(sizeText);
-    const decoder = [answer.sizes[answer.sizes.length - 1], ...answer.decoder_sizes].map(sizeText);
+    const isSquare = !Array.isArray(request.input_size);
+    const encoder = chainSizes(answer.sizes, isSquare);
+    const decoder = chainSizes([answer.sizes[answer.sizes.length - 1], ...answer.decoder_sizes], isSquare);
     const exact = answer.is_exact
       ? "A plain mirrored decoder restores every size."
       : `Some stage rounds down: the decoder needs output_padding. Inputs where every stage is exact: ${sizeText(answer.exact_input_sizes.below)} below, ${sizeText(answer.exact_input_sizes.above)} above.`;
