@@ -168,3 +168,17 @@ def test_shape_and_invert_answer_in_the_page(desktop: Watched) -> None:
     expect(p.locator("#summary")).to_contain_text("Encoder 28→14→7, decoder 7→14→28")
     desktop.shot("invert")
     assert desktop.console_errors == []
+
+
+def test_an_api_key_is_sent_as_a_bearer_token(desktop: Watched) -> None:
+    p = desktop.page
+    p.goto(desktop.base_url + "/")
+    p.click(".settings summary")
+    p.fill("#api-key", "k-123")
+    with p.expect_request("**/v1/search") as searched:
+        search(desktop, "7", "14")
+    assert searched.value.headers.get("authorization") == "Bearer k-123"
+    with p.expect_request("**/v1/overlap.svg?*") as drawn:
+        p.click(f'#results tr[data-layer="{EVEN}"]')
+    assert drawn.value.headers.get("authorization") == "Bearer k-123"
+    expect(p.locator("#detail h3").filter(has_text="Score")).to_have_text("Score 16")

@@ -369,7 +369,9 @@ function explainLayer(container, { title, snippet, inputSize, layer, overlap, de
     el("ol", { class: "derivation", start: 0 }, derivation.map((line) => el("li", {}, el("code", { text: line })))));
   if (candidate) {
     const terms = Object.entries(candidate.score_terms || {});
-    parts.push(el("h3", { text: `Score ${candidate.score.toLocaleString("en")} = ${scoreParts(candidate)}` }),
+    const sum = scoreParts(candidate);
+    const score = candidate.score.toLocaleString("en");
+    parts.push(el("h3", { text: sum === String(candidate.score) ? `Score ${score}` : `Score ${score} = ${sum}` }),
       el("p", { class: "muted", text: "Lower ranks first. The terms, summed over dimensions (multiplied, for the cost objective):" }),
       el("div", { class: "table-wrap" }, el("table", { class: "terms" },
         el("thead", {}, el("tr", {}, el("th", { text: "term" }), el("th", { class: "num", text: "value" }), el("th", { text: "meaning" }))),
