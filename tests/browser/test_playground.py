@@ -182,3 +182,17 @@ def test_an_api_key_is_sent_as_a_bearer_token(desktop: Watched) -> None:
         p.click(f'#results tr[data-layer="{EVEN}"]')
     assert drawn.value.headers.get("authorization") == "Bearer k-123"
     expect(p.locator("#detail h3").filter(has_text="Score")).to_have_text("Score 16")
+
+
+def test_a_link_reproduces_a_search(desktop: Watched) -> None:
+    p = desktop.page
+    p.goto(desktop.base_url + "/?input_size=7&output_size=14&stride=2")
+    expect(p.locator("#results tbody tr")).to_have_count(8)  # the 15 of 7 → 14 with stride 2
+    expect(p.locator("#search [name=stride]")).to_have_value("2")
+    # After a search the address is that search's link.
+    search(desktop, "5", "10")
+    expect(p.locator("#summary")).to_contain_text("5×5 to 10×10")
+    assert "input_size=5&output_size=10" in p.url
+    p.goto(p.url)
+    expect(p.locator("#summary")).to_contain_text("5×5 to 10×10")
+    assert desktop.console_errors == []

@@ -196,6 +196,7 @@ async function submit(form) {
     $("#status").textContent = "Fix the marked fields; nothing was sent.";
     return;
   }
+  remember(form);
   const mine = ++generation;
   setBusy(form, `${VERBS[form.id]}…`);
   try {
@@ -544,6 +545,25 @@ async function loadObjectives() {
   }
 }
 
+// The address holds the last request's fields, so a link reproduces it: /?tab=search&input_size=7&output_size=14
+function remember(form) {
+  const query = new URLSearchParams({ tab: form.id });
+  for (const input of $$("[name]", form)) query.set(input.name, input.value.trim());
+  history.replaceState(null, "", `/?${query}`);
+}
+
+function restore() {
+  const query = new URLSearchParams(location.search);
+  const form = document.getElementById(query.get("tab") || "search");
+  if (!form || form.tagName !== "FORM" || ![...query.keys()].some((key) => key !== "tab")) return;
+  showTab(form.id);
+  for (const [name, value] of query) {
+    const input = form.elements.namedItem(name);
+    if (input && "value" in input) input.value = value;
+  }
+  submit(form);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   for (const tab of $$(".tabs button")) tab.addEventListener("click", () => showTab(tab.dataset.tab));
   for (const form of $$("form")) {
@@ -553,4 +573,5 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
   loadObjectives();
+  restore();
 });
