@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Request, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Request, expect, sync_playwright
 
 from tests.integration.conftest import free_port, start, stop
 
@@ -29,6 +29,9 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# expect() waits for the page to get there; a machine busy with other tests may need longer than
+# playwright's 5 s default, and a wait that succeeds early costs nothing.
+expect.set_options(timeout=20_000)
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "browser"
 
 

@@ -187,7 +187,7 @@ def test_an_api_key_is_sent_as_a_bearer_token(desktop: Watched) -> None:
 def test_a_link_reproduces_a_search(desktop: Watched) -> None:
     p = desktop.page
     p.goto(desktop.base_url + "/?input_size=7&output_size=14&stride=2")
-    expect(p.locator("#results tbody tr")).to_have_count(8)  # of the 15 layers for 7 → 14, those with stride 2
+    expect(p.locator("#results tbody tr")).to_have_count(8)  # the 7 → 14 layers of stride 2
     expect(p.locator("#search [name=stride]")).to_have_value("2")
     # After a search the address is that search's link.
     search(desktop, "5", "10")
