@@ -12,10 +12,10 @@ from fastapi_offline import FastAPIOffline
 
 from service import __version__
 from service.api.config import Settings, get_settings
-from service.api.errors import install_error_handlers
-from service.api.limits_middleware import BodyLimitMiddleware
-from service.api.metrics import ObservabilityMiddleware
 from service.api.routes import ROUTERS
+from service.http.errors import install_error_handlers
+from service.http.limits_middleware import BodyLimitMiddleware
+from service.http.metrics import ObservabilityMiddleware
 from service.worker import make_verifier
 
 DESCRIPTION = """\

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from service.solver.limits import MAX_SPATIAL_DIMS as MAX_DIMS
 
 Dims = tuple[int, ...]
 
@@ -75,3 +81,85 @@ def resolve_ndim(**sizes: int | Sequence[int]) -> int:
         shown = ", ".join(f"{name} has {n}" for name, n in lengths.items())
         raise ValueError(f"sizes disagree on the number of dimensions: {shown}")
     return next(iter(lengths.values()), 2)
+
+
+# A layer's per-dimension fields, in torch's order, with the defaults of ConvTranspose.
+LAYER_FIELDS = ("kernel_size", "stride", "padding", "output_padding", "dilation")
+SPATIAL_DEFAULTS: dict[str, int | None] = {
+    "input_size": None,
+    "kernel_size": None,
+    "stride": 1,
+    "padding": 0,
+    "output_padding": 0,
+    "dilation": 1,
+}
+
+
+def normalise(fields: Mapping[str, int | Sequence[int]]) -> dict[str, Dims]:
+    """Every field as a tuple of the request's dimensionality: the one normalisation of sizes and
+    layer fields, for every endpoint (``resolve_ndim``, then ``broadcast``).
+
+    Raises ValueError naming the fields when arrays disagree.
+
+    >>> normalise({"input_size": 7, "kernel_size": [3]})
+    {'input_size': (7,), 'kernel_size': (3,)}
+    """
+    ndim = resolve_ndim(**fields)
+    return {name: broadcast(value, ndim, name=name) for name, value in fields.items()}
+
+
+class LayerStack(NamedTuple):
+    """Many (input size, layer) items as arrays of shape (n, MAX_SPATIAL_DIMS), each row padded past
+    its own dimensionality with neutral values (size 1, kernel 1, stride 1, padding
+    0, output_padding 0, dilation 1), so one array expression judges them all."""
+
+    ndim: list[int]
+    fields: dict[str, npt.NDArray[np.int64]]
+    errors: dict[int, str]  # item -> why its fields cannot be normalised (its row is neutral)
+
+
+_NEUTRAL = {"input_size": 1, "kernel_size": 1, "stride": 1, "padding": 0, "output_padding": 0, "dilation": 1}
+
+
+def stack_layers(items: Sequence[Mapping[str, Any]]) -> LayerStack:
+    """``normalise`` for many items at once. Items whose fields are all bare ints (2-D by the rule)
+    are stacked column by column; only items holding an array go through ``normalise`` one by one.
+
+    >>> stack = stack_layers([{"input_size": 7, "kernel_size": 3}, {"input_size": [5], "kernel_size": 2}])
+    >>> stack.ndim, stack.fields["input_size"].tolist()
+    ([2, 1], [[7, 7, 1], [5, 1, 1]])
+    """
+    count = len(items)
+    columns = {
+        name: [item.get(name, default) for item in items] for name, default in SPATIAL_DEFAULTS.items()
+    }
+    irregular: set[int] = set()
+    for column in columns.values():
+        if set(map(type, column)) != {int}:
+            irregular.update(n for n, value in enumerate(column) if type(value) is not int)
+    arrays: dict[str, npt.NDArray[np.int64]] = {}
+    for name, column in columns.items():
+        neutral = _NEUTRAL[name]
+        flat = np.array(
+            [neutral if n in irregular else value for n, value in enumerate(column)] if irregular else column,
+            dtype=np.int64,
+        )
+        block = np.empty((count, MAX_DIMS), dtype=np.int64)
+        block[:, :2] = flat[:, None]
+        block[:, 2:] = neutral
+        arrays[name] = block
+    ndim = [2] * count
+    errors: dict[int, str] = {}
+    for n in sorted(irregular):
+        try:
+            tuples = normalise({name: column[n] for name, column in columns.items()})
+        except ValueError as exc:
+            errors[n] = str(exc)
+            for name in columns:
+                arrays[name][n] = _NEUTRAL[name]
+            continue
+        ndim[n] = len(tuples["input_size"])
+        for name, dims in tuples.items():
+            arrays[name][n, : ndim[n]] = dims
+            arrays[name][n, ndim[n] :] = _NEUTRAL[name]
+    return LayerStack(ndim=ndim, fields=arrays, errors=errors)

@@ -17,10 +17,10 @@ from typing import Any
 
 import torch
 
-from service.api.schemas import LayerIn, VerificationOut, VerifyRequest
 from service.solver import limits
 from service.solver.rules import check_layer
 from service.solver.sizes import Dims, broadcast, resolve_ndim
+from service.wire.schemas import LayerIn, VerificationOut, VerifyRequest
 
 MODULES: dict[int, Any] = {
     1: torch.nn.ConvTranspose1d,

@@ -184,7 +184,8 @@ export interface paths {
         put?: never;
         /**
          * Up to 1,000 searches in one call, answered in order
-         * @description Each item answered as /v1/search would; one item's failure does not fail the others. The
+         * @description Each item answered as /v1/search would, in the batch's ``view`` (default ``basic``); one
+         *     item's failure does not fail the others. The
          *     batch's summed work is capped by ``TCONV_MAX_BATCH_SEARCH_WORK``.
          */
         post: operations["batch-search_batch"];
@@ -228,7 +229,8 @@ export interface paths {
         put?: never;
         /**
          * Validate up to 10,000 layers in one call (the NAS filter)
-         * @description Each item answered as /v1/shape would; a malformed item is ``{"error": ...}`` alone.
+         * @description Each item answered as /v1/shape would, in the batch's ``view`` (default ``basic``); a
+         *     malformed item is ``{"error": ...}`` alone.
          */
         post: operations["batch-shape_batch"];
         delete?: never;
@@ -267,6 +269,27 @@ export interface components {
         /** BatchError */
         BatchError: {
             error: components["schemas"]["ErrorBody"];
+        };
+        /**
+         * CandidateBasicOut
+         * @description A candidate in the basic view.
+         */
+        CandidateBasicOut: {
+            layer: components["schemas"]["LayerOut"];
+            /** Output Size */
+            output_size: number[];
+            /**
+             * Rank
+             * @description 1-based position in the whole ranked list.
+             */
+            rank: number;
+            /**
+             * Score
+             * @description The objective's score: lower is better.
+             */
+            score: number;
+            /** @description Only when the search asked `verify`. */
+            verification?: components["schemas"]["VerificationOut"] | null;
         };
         /** CandidateOut */
         CandidateOut: {
@@ -400,6 +423,22 @@ export interface components {
             /** Message */
             message: string;
         };
+        /**
+         * ErrorCodeOut
+         * @description The basic view of an error: its stable code and the dimension it failed in.
+         */
+        ErrorCodeOut: {
+            /**
+             * Code
+             * @description Stable snake_case code, e.g. `output_padding_too_large`.
+             */
+            code: string;
+            /**
+             * Dim
+             * @description Spatial dimension (0-based) the rule failed in, if any.
+             */
+            dim?: number | null;
+        };
         /** ErrorDetail */
         ErrorDetail: {
             /**
@@ -491,6 +530,29 @@ export interface components {
             version: string;
         };
         /**
+         * InvertBasicResponse
+         * @description /v1/invert in the basic view (an encoder torch refuses: no decoder, no exact sizes).
+         */
+        InvertBasicResponse: {
+            /**
+             * Decoder
+             * @description ConvTranspose layers in decoder order (last encoder layer first).
+             */
+            decoder: components["schemas"]["LayerOut"][];
+            /** @description Nearest input sizes at which every stage is exact. */
+            exact_input_sizes?: components["schemas"]["ExactSizesOut"] | null;
+            /**
+             * Is Exact
+             * @description Whether every stage is already exact at this input size.
+             */
+            is_exact: boolean;
+            /**
+             * Sizes
+             * @description The input size, then the size after each encoder layer.
+             */
+            sizes: number[][];
+        };
+        /**
          * InvertRequest
          * @description Undo the shape change of a Conv layer or of an encoder (a list, applied in order).
          * @example {
@@ -533,6 +595,13 @@ export interface components {
              * @description An integer (a square 2-D size) or an array of 1 to 3 integers (1-D, 2-D or 3-D).
              */
             input_size: number | number[];
+            /**
+             * View
+             * @description `full` (the default for a single request): the answer with every explanation. `basic`: only the fields a machine filters on, exactly the projection of the full answer (AIP-157 partial responses).
+             * @default full
+             * @enum {string}
+             */
+            view?: "basic" | "full";
         };
         /** InvertResponse */
         InvertResponse: {
@@ -623,6 +692,17 @@ export interface components {
             /** Stride */
             stride: number[];
         };
+        /** NearestBasicOut */
+        NearestBasicOut: {
+            /**
+             * Direction
+             * @enum {string}
+             */
+            direction: "below" | "above";
+            example: components["schemas"]["CandidateBasicOut"];
+            /** Output Size */
+            output_size: number[];
+        };
         /** NearestOut */
         NearestOut: {
             /**
@@ -675,6 +755,39 @@ export interface components {
              * @description Whether every pixel of the interior gets the same count; null when the interior is empty (the input is too small for any pixel to see every tap).
              */
             uniform_interior: boolean | null;
+        };
+        /** PlanBasicOut */
+        PlanBasicOut: {
+            /** Layers */
+            layers: components["schemas"]["LayerOut"][];
+            /**
+             * Rank
+             * @description 1-based position among all plans.
+             */
+            rank: number;
+            /**
+             * Score
+             * @description The objective's score summed over layers (MACs for `cost`).
+             */
+            score: number;
+            /**
+             * Sizes
+             * @description The size after each layer; the last is output_size.
+             */
+            sizes: number[][];
+        };
+        /**
+         * PlanBasicResponse
+         * @description /v1/plan in the basic view.
+         */
+        PlanBasicResponse: {
+            /** Plans */
+            plans: components["schemas"]["PlanBasicOut"][];
+            /**
+             * Total
+             * @description Exact number of plans within the bounds.
+             */
+            total: number | null;
         };
         /** PlanOut */
         PlanOut: {
@@ -847,6 +960,13 @@ export interface components {
              * @default true
              */
             tie_dims?: boolean;
+            /**
+             * View
+             * @description `full` (the default for a single request): the answer with every explanation. `basic`: only the fields a machine filters on, exactly the projection of the full answer (AIP-157 partial responses).
+             * @default full
+             * @enum {string}
+             */
+            view?: "basic" | "full";
         };
         /** PlanResponse */
         PlanResponse: {
@@ -905,6 +1025,33 @@ export interface components {
             };
         };
         /**
+         * SearchBasicResponse
+         * @description /v1/search in the basic view: the exact count and the ranked page; `reason` and `nearest`
+         *     only when nothing fits.
+         */
+        SearchBasicResponse: {
+            /**
+             * Candidates
+             * @description This page, best first.
+             */
+            candidates: components["schemas"]["CandidateBasicOut"][];
+            /**
+             * Nearest
+             * @description Only when total is 0: the nearest reachable sizes below and above.
+             */
+            nearest?: components["schemas"]["NearestBasicOut"][] | null;
+            /**
+             * Reason
+             * @description Only when total is 0: which bound blocks the request.
+             */
+            reason?: string | null;
+            /**
+             * Total
+             * @description Number of valid configurations in the whole space.
+             */
+            total: number;
+        };
+        /**
          * SearchBatchRequest
          * @description Many /v1/search requests, answered in order; one item's failure does not fail the others.
          * @example {
@@ -936,14 +1083,21 @@ export interface components {
             queries: {
                 [key: string]: unknown;
             }[];
+            /**
+             * View
+             * @description The view of every item's answer, set once for the batch: `basic` (the default for batches) or `full`. Items themselves take no `view`.
+             * @default basic
+             * @enum {string}
+             */
+            view?: "basic" | "full";
         };
         /** SearchBatchResponse */
         SearchBatchResponse: {
             /**
              * Results
-             * @description In request order.
+             * @description In request order, in the batch's view.
              */
-            results: (components["schemas"]["SearchResponse"] | components["schemas"]["BatchError"])[];
+            results: (components["schemas"]["SearchResponse"] | components["schemas"]["SearchBasicResponse"] | components["schemas"]["BatchError"])[];
         };
         /**
          * SearchRequest
@@ -1078,6 +1232,13 @@ export interface components {
              * @enum {string}
              */
             verify?: "none" | "meta" | "device";
+            /**
+             * View
+             * @description `full` (the default for a single request): the answer with every explanation. `basic`: only the fields a machine filters on, exactly the projection of the full answer (AIP-157 partial responses).
+             * @default full
+             * @enum {string}
+             */
+            view?: "basic" | "full";
         };
         /** SearchResponse */
         SearchResponse: {
@@ -1117,6 +1278,21 @@ export interface components {
             total: number;
         };
         /**
+         * ShapeBasicResponse
+         * @description /v1/shape in the basic view: the verdict only.
+         */
+        ShapeBasicResponse: {
+            /** @description The first rule PyTorch would refuse; null when valid. */
+            error: components["schemas"]["ErrorCodeOut"] | null;
+            /**
+             * Output Size
+             * @description PyTorch's output spatial size; null when invalid.
+             */
+            output_size: number[] | null;
+            /** Valid */
+            valid: boolean;
+        };
+        /**
          * ShapeBatchRequest
          * @description The NAS filter: many /v1/shape requests, each answered alone, in order.
          * @example {
@@ -1145,14 +1321,21 @@ export interface components {
             queries: {
                 [key: string]: unknown;
             }[];
+            /**
+             * View
+             * @description The view of every item's answer, set once for the batch: `basic` (the default for batches) or `full`. Items themselves take no `view`.
+             * @default basic
+             * @enum {string}
+             */
+            view?: "basic" | "full";
         };
         /** ShapeBatchResponse */
         ShapeBatchResponse: {
             /**
              * Results
-             * @description In request order.
+             * @description In request order, in the batch's view.
              */
-            results: (components["schemas"]["ShapeResponse"] | components["schemas"]["BatchError"])[];
+            results: (components["schemas"]["ShapeResponse"] | components["schemas"]["ShapeBasicResponse"] | components["schemas"]["BatchError"])[];
         };
         /**
          * ShapeRequest
@@ -1236,6 +1419,13 @@ export interface components {
              * @default 1
              */
             stride?: number | number[];
+            /**
+             * View
+             * @description `full` (the default for a single request): the answer with every explanation. `basic`: only the fields a machine filters on, exactly the projection of the full answer (AIP-157 partial responses).
+             * @default full
+             * @enum {string}
+             */
+            view?: "basic" | "full";
         };
         /** ShapeResponse */
         ShapeResponse: {
@@ -1582,7 +1772,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["InvertResponse"];
+                    "application/json": components["schemas"]["InvertResponse"] | components["schemas"]["InvertBasicResponse"];
                 };
             };
             /** @description A field out of its domain. */
@@ -1659,7 +1849,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PlanResponse"];
+                    "application/json": components["schemas"]["PlanResponse"] | components["schemas"]["PlanBasicResponse"];
                 };
             };
             /** @description A field out of its domain, a search over the budget (`space_too_large`), or an option /v1/plan does not support. */
@@ -1692,7 +1882,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SearchResponse"];
+                    "application/json": components["schemas"]["SearchResponse"] | components["schemas"]["SearchBasicResponse"];
                 };
             };
             /** @description A field out of its domain, or a space over the budget (`space_too_large`, which says which bound to narrow), or `objective_unavailable` (latency without a verification worker). */
@@ -1767,7 +1957,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ShapeResponse"];
+                    "application/json": components["schemas"]["ShapeResponse"] | components["schemas"]["ShapeBasicResponse"];
                 };
             };
             /** @description A field out of its domain (names field and rule). */

@@ -7,11 +7,11 @@ from fastapi.responses import Response
 
 from service import __version__
 from service.api.deps import settings_of, verifier_of
-from service.api.metrics import WORKER_AVAILABLE, metrics_response
-from service.api.routing import OrjsonRoute
-from service.api.schemas import HealthResponse, InfoResponse, ObjectiveOut, ReadyResponse
+from service.http.metrics import WORKER_AVAILABLE, metrics_response
+from service.http.routing import OrjsonRoute
 from service.solver import limits
 from service.solver.ranking import OBJECTIVES
+from service.wire.schemas import HealthResponse, InfoResponse, ObjectiveOut, ReadyResponse
 
 LATENCY_DESCRIPTION = (
     "Fastest first, as measured on the verification worker (median forward time for the request's "

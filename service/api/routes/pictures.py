@@ -9,11 +9,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from service.api.schemas import ErrorResponse, ShapeRequest
 from service.api.shape_answers import shape_answer
 from service.api.svg import drawing_limit_error, overlap_svg
 from service.solver.enumeration import DimParams
 from service.solver.errors import SolverError
+from service.wire.schemas import ErrorResponse, ShapeQuery
 
 router = APIRouter(prefix="/v1", tags=["pictures"])
 
@@ -25,7 +25,7 @@ PER_DIMENSION = (
 
 def _query_value(text: str) -> object:
     """``"3"`` -> 3, ``"3,4"`` -> [3, 4], ``"3,"`` -> [3]; a part that is not an integer is passed
-    on as text, so ShapeRequest refuses it with the same message /v1/shape gives."""
+    on as text, so ShapeQuery refuses it with the same message /v1/shape gives."""
     parts = [part.strip() for part in text.split(",")]
     is_array = len(parts) > 1
     if is_array and parts[-1] == "":
@@ -80,7 +80,7 @@ def overlap_picture(
         "dilation": dilation,
     }
     try:
-        request = ShapeRequest.model_validate({name: _query_value(text) for name, text in fields.items()})
+        request = ShapeQuery.model_validate({name: _query_value(text) for name, text in fields.items()})
     except ValidationError as exc:
         raise RequestValidationError(exc.errors()) from exc
     answer = shape_answer(request.model_dump())
