@@ -196,3 +196,13 @@ def test_a_link_reproduces_a_search(desktop: Watched) -> None:
     p.goto(p.url)
     expect(p.locator("#summary")).to_contain_text("5×5 to 10×10")
     assert desktop.console_errors == []
+
+
+def test_candidates_can_be_confirmed_in_pytorch(desktop: Watched) -> None:
+    # `make run` verifies in-process: "device" runs each candidate in the service's torch.
+    p = desktop.page
+    p.goto(desktop.base_url + "/?input_size=7&output_size=14&stride=2&limit=3&verify=device")
+    expect(p.locator("#results tbody tr .badge.good").filter(has_text="confirmed")).to_have_count(3)
+    p.click(f'#results tr[data-layer="{EVEN}"]')
+    expect(p.locator("#verification")).to_contain_text("PyTorch: confirmed on ")  # cpu, or cuda with a GPU
+    assert desktop.console_errors == []

@@ -279,6 +279,20 @@ function overlapBadges(overlap) {
   return badges;
 }
 
+// A candidate's PyTorch check, when the search asked for one.
+function verificationText(verification) {
+  const where = verification.device ? ` on ${verification.device}` : "";
+  const time = verification.latency_ms ? `, ${verification.latency_ms} ms` : "";
+  const why = verification.error ? `: ${verification.error}` : "";
+  return `${verification.status}${where}${time}${why}`;
+}
+
+function verificationBadge(verification) {
+  if (!verification) return "";
+  const tone = verification.status === "confirmed" ? "good" : verification.status === "failed" ? "hole" : "bad";
+  return el("span", { class: `badge ${tone}`, title: verificationText(verification), text: verification.status });
+}
+
 // Why the map looks as it does, in words, from the answer's own overlap analysis.
 function verdict(overlap, layer) {
   const dims = overlap.dims.map((dim, n) => {
@@ -381,6 +395,9 @@ function explainLayer(container, { title, snippet, inputSize, layer, overlap, de
           el("td", { class: "num", text: big(value) }),
           el("td", { text: value ? TERM_WORDS[name] || "" : `${TERM_WORDS[name] || ""} (none here)` })))))));
   }
+  if (candidate && candidate.verification) {
+    parts.push(el("p", { id: "verification", text: `PyTorch: ${verificationText(candidate.verification)}.` }));
+  }
   if (cost) parts.push(el("p", { class: "muted", text: `Cost: ${cost.parameters.toLocaleString("en")} parameters, ${cost.macs.toLocaleString("en")} multiply-accumulates per forward pass.` }));
   container.replaceChildren(...parts);
   if (overlap) picture(figure, inputSize, layer, mine);
@@ -434,7 +451,8 @@ const RENDER = {
         el("td", { class: "num", text: candidate.rank }),
         el("td", {}, layerText(candidate.layer)),
         el("td", { class: "num", title: String(candidate.score), text: scoreParts(candidate) }),
-        el("td", {}, `${candidate.overlap.min_count}..${candidate.overlap.max_count} `, overlapBadges(candidate.overlap)),
+        el("td", {}, `${candidate.overlap.min_count}..${candidate.overlap.max_count} `, overlapBadges(candidate.overlap),
+          verificationBadge(candidate.verification)),
         el("td", { class: "num hide-narrow", text: candidate.cost.macs.toLocaleString("en") }));
       selectable(row, () => explainLayer($("#detail"), {
         title: `Rank ${candidate.rank}`,
