@@ -23,6 +23,7 @@ MAX_DRAWN_1D = 512
 MAX_DRAWN_ND = 128
 MAX_DRAWN_TAPS = 1 << 14  # input_size · kernel_size per dimension: the walk that counts them
 MAX_DIAGRAM_INPUT = 24  # rows of the construction diagram; larger inputs draw its first rows
+MAX_DIAGRAM_SPAN = 512  # columns of the construction diagram (uncropped positions)
 
 FONT = "system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
 INK, MUTED, HOLE, UNEVEN = "#1b1b1b", "#666666", "#c62828", "#e65100"
@@ -406,5 +407,12 @@ def overlap_svg(input_size: Sequence[int], layer: Sequence[DimParams], *, diagra
         for (i, p), dims in seen.items():
             names = ", ".join(map(str, dims))
             label = f"how dims {names} are built" if len(dims) > 1 else f"how dim {names} is built"
-            y = _diagram(canvas, y + 8, label, p, spread(i, **_params(p)), dim_counts(i, **_params(p)))
+            layer_spread = spread(i, **_params(p))
+            if max(layer_spread.full_size, p.padding + layer_spread.output_size) > MAX_DIAGRAM_SPAN:
+                # Wide dilations and paddings span far more positions than the output keeps.
+                note = f"{label}: its span of {layer_spread.full_size} positions is too long to draw"
+                canvas.text(8, y + 20, note, size=11, fill=MUTED)
+                y += 28
+                continue
+            y = _diagram(canvas, y + 8, label, p, layer_spread, dim_counts(i, **_params(p)))
     return canvas.svg(title)

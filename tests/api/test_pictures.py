@@ -76,6 +76,14 @@ def test_diagram_draws_every_tap_of_each_distinct_dimension(client: TestClient) 
     assert marked(picture(client, input_size=5, kernel_size=3).text, "tap") == 0
 
 
+def test_a_diagram_too_wide_to_draw_says_so(client: TestClient) -> None:
+    # dilation 300 spreads 3 taps over 602 positions, of which padding 299 keeps 4.
+    svg = picture(client, input_size="2,", kernel_size=3, dilation=300, padding=299, diagram="true").text
+    assert "span of 602 positions is too long to draw" in svg
+    assert marked(svg, "tap") == 0
+    assert marked(svg, "count") + marked(svg, "hole") == 4
+
+
 @pytest.mark.parametrize(
     ("query", "body"),
     [
