@@ -159,7 +159,7 @@ async function getText(path) {
 
 let generation = 0;
 
-function setBusy(form, text) {
+function setBusy(text) {
   const status = $("#status");
   status.textContent = text;
   status.classList.toggle("busy", Boolean(text));
@@ -198,15 +198,15 @@ async function submit(form) {
   }
   remember(form);
   const mine = ++generation;
-  setBusy(form, `${VERBS[form.id]}…`);
+  setBusy(`${VERBS[form.id]}…`);
   try {
     const answer = await post(form.dataset.endpoint, body);
     if (mine !== generation) return;
     RENDER[form.id](answer, body);
-    setBusy(form, "");
+    setBusy("");
   } catch (error) {
     if (mine !== generation) return;
-    setBusy(form, "");
+    setBusy("");
     showError(error);
   }
 }
@@ -542,7 +542,7 @@ function showTab(name) {
   for (const tab of $$(".tabs button")) tab.setAttribute("aria-selected", String(tab.dataset.tab === name));
   for (const form of $$("form")) form.hidden = form.id !== name;
   generation++;
-  setBusy(null, "");
+  setBusy("");
   clearAnswers();
   $("#status").textContent = "";
 }
