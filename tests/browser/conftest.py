@@ -41,7 +41,9 @@ def _missing(reason: str) -> None:
     pytest.skip(f"SKIPPED LOUDLY: {reason}; `make browser` (as root) installs it")
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: playwright's sync API keeps an asyncio loop running on this thread
+# while it is open, and tests that call asyncio.run() (tests/unit/worker) fail under a running loop.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
         _missing(f"no Chromium at {CHROMIUM}")
