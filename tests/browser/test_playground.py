@@ -112,7 +112,7 @@ def test_inputs_are_checked_before_anything_is_sent(desktop: Watched) -> None:
     p.goto(desktop.base_url + "/")
     p.wait_for_load_state("networkidle")
     sent_before = len(desktop.requests)
-    p.fill("#search [name=input_size]", "7x")
+    p.fill("#search [name=input_size]", "7y")
     p.fill("#search [name=stride]", "8..1")
     p.click("#search button[type=submit]")
     expect(p.locator("#search [name=input_size]")).to_have_attribute("aria-invalid", "true")
@@ -147,6 +147,9 @@ def test_plans_show_their_sizes_as_a_chain(page: Watched) -> None:
     expect(first.locator("td.chain")).to_have_text("4→8→16→32→64")
     first.click()
     expect(p.locator("#detail pre")).to_contain_text("nn.Sequential(")
+    # Each layer's own overlap map, drawn at the size it receives.
+    expect(p.locator("#detail figure.plan-layer svg")).to_have_count(4)
+    expect(p.locator("#detail figure.plan-layer svg").first).to_contain_text("input 4×4 → output 8×8")
     page.shot("plan")
     assert page.console_errors == []
 
@@ -205,4 +208,17 @@ def test_candidates_can_be_confirmed_in_pytorch(desktop: Watched) -> None:
     expect(p.locator("#results tbody tr .badge.good").filter(has_text="confirmed")).to_have_count(3)
     p.click(f'#results tr[data-layer="{EVEN}"]')
     expect(p.locator("#verification")).to_contain_text("PyTorch: confirmed on ")  # cpu, or cuda with a GPU
+    assert desktop.console_errors == []
+
+
+def test_one_dimension_draws_bars(desktop: Watched) -> None:
+    p = desktop.page
+    p.goto(desktop.base_url + "/")
+    search(desktop, "7,", "14,")  # a trailing comma: 1-D
+    expect(p.locator("#summary")).to_contain_text("ConvTranspose1d layers map 7 to 14")
+    p.click(f'#results tr[data-layer="{CHECKERBOARD}"]')
+    expect(p.locator("#overlap-map svg")).to_contain_text("ConvTranspose1d: input 7 → output 14")
+    assert p.locator("#overlap-map svg .count").count() == 14  # one bar per output pixel
+    assert p.locator("#overlap-map svg .uneven").count() > 0
+    desktop.shot("1d")
     assert desktop.console_errors == []

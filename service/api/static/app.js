@@ -34,12 +34,15 @@ function integers(text, separator, what) {
 }
 
 const PARSERS = {
-  // 7 (square 2-D), 16x9, 5x5x5
+  // 7 (square 2-D), 7, (1-D: a trailing separator makes a one-element array), 16x9, 5x5x5
   size(text) {
-    const values = integers(text.toLowerCase().replace(/[×*]/g, "x"), "x", "a size");
+    let normal = text.toLowerCase().replace(/[×*,]/g, "x");
+    const isArray = normal.includes("x");
+    if (isArray && normal.endsWith("x") && !normal.slice(0, -1).includes("x")) normal = normal.slice(0, -1);
+    const values = integers(normal, "x", "a size");
     if (values.length > 3) throw new Error("at most 3 dimensions");
     if (values.some((v) => v < 1)) throw new Error("sizes are at least 1");
-    return values.length === 1 ? values[0] : values;
+    return isArray ? values : values[0];
   },
   // 3 or 3,5 (one per dimension)
   dims(text, input) {
@@ -348,26 +351,27 @@ function copyButton(text) {
   return el("div", { class: "snippet" }, el("pre", { class: "code" }, el("code", { text })), button);
 }
 
-function pictureQuery(inputSize, layer) {
-  const query = new URLSearchParams({ input_size: inputSize.join(",") });
+function pictureQuery(inputSize, layer, diagram = true) {
+  // A one-element array keeps its trailing comma: a bare "6" would be a square 2-D size.
+  const query = new URLSearchParams({ input_size: inputSize.length === 1 ? `${inputSize[0]},` : inputSize.join(",") });
   for (const field of ["kernel_size", "stride", "padding", "output_padding", "dilation"]) {
     query.set(field, layer[field].join(","));
   }
-  query.set("diagram", "true");
+  if (diagram) query.set("diagram", "true");
   return `/v1/overlap.svg?${query}`;
 }
 
 // The overlap map is the service's own SVG (one renderer for pages, READMEs and notebooks).
-async function picture(figure, inputSize, layer, mine) {
+async function picture(figure, inputSize, layer, mine, diagram = true) {
   figure.replaceChildren(el("figcaption", { text: "Drawing the overlap map…" }));
   try {
-    const svg = await getText(pictureQuery(inputSize, layer));
+    const svg = await getText(pictureQuery(inputSize, layer, diagram));
     if (mine !== generation) return;
     const holder = el("div", { class: "map" });
     holder.innerHTML = svg; // same-origin SVG; its text is escaped by the service
     figure.replaceChildren(holder, el("figcaption", {},
       "The all-ones experiment: ones in, ones weights, no bias. Each pixel counts the (input pixel, kernel tap) pairs that reach it. ",
-      el("a", { href: pictureQuery(inputSize, layer), target: "_blank", text: "Open the SVG" })));
+      el("a", { href: pictureQuery(inputSize, layer, diagram), target: "_blank", text: "Open the SVG" })));
   } catch (error) {
     figure.replaceChildren(el("figcaption", { class: "field-error", text: `No picture: ${error.message}` }));
   }
@@ -500,14 +504,25 @@ const RENDER = {
         el("td", { class: "chain" }, chainOf(chain)),
         el("td", {}, el("ol", { class: "derivation" }, plan.layers.map((layer) => el("li", { text: layerText(layer) })))),
         el("td", { class: "num", title: String(plan.score), text: big(plan.score) }));
-      selectable(row, () => $("#detail").replaceChildren(
-        el("h2", { text: `Plan ${plan.rank}` }), el("p", { class: "chain" }, chainOf(chain)), copyButton(plan.snippet)));
+      selectable(row, () => {
+        const mine = generation;
+        const dims = plan.sizes[0].length;
+        const inputs = [Array.isArray(request.input_size) ? request.input_size : Array(dims).fill(request.input_size),
+          ...plan.sizes];
+        const layers = plan.layers.map((layer, n) => {
+          const figure = el("figure", { class: "plan-layer" });
+          picture(figure, inputs[n], layer, mine, false);
+          return [el("h3", { text: `Layer ${n + 1}: ${chain[n]} → ${chain[n + 1]}, ${layerText(layer)}` }), figure];
+        });
+        $("#detail").replaceChildren(el("h2", { text: `Plan ${plan.rank}` }), el("p", { class: "chain" }, chainOf(chain)),
+          copyButton(plan.snippet), ...layers.flat());
+      });
       return row;
     });
     const total = answer.total === null ? "Many" : answer.total.toLocaleString("en");
     $("#results").replaceChildren(
       el("p", { id: "summary", text: `${total} plans; the best ${answer.plans.length} first. Select one for its code.` }),
-      table([["rank", "num"], ["sizes"], ["layers"], ["score", "num"]], rows));
+      table([["#", "num"], ["sizes"], ["layers"], ["score", "num"]], rows));
   },
 
   invert(answer, request) {
