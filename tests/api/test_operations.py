@@ -50,10 +50,3 @@ def test_access_log_is_json_with_the_request_id(client: TestClient, caplog: pyte
     assert line["request_id"] == "trace-me"
     assert line["level"] == "INFO"
     assert line["path"] == "/healthz"
-
-
-def test_playground_page_calls_the_search_endpoint(client: TestClient) -> None:
-    page = client.get("/playground")
-    assert page.status_code == 200
-    assert page.headers["content-type"].startswith("text/html")
-    assert 'fetch("/v1/search"' in page.text

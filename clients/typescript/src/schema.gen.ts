@@ -99,6 +99,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/overlap.svg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A layer's overlap map (the all-ones experiment) as SVG
+         * @description Ones in, ones weights, no bias: each output pixel shows how many (input pixel, kernel tap)
+         *     pairs reach it, the counts /v1/shape's `overlap` summarises. Holes (nothing reaches the pixel)
+         *     are crossed in red; interior pixels below the interior's highest count, the thin squares of a
+         *     checkerboard, are outlined in orange. The layer fields are validated as /v1/shape validates
+         *     them; a layer PyTorch would refuse has no picture (422 with /v1/shape's error code).
+         */
+        get: operations["pictures-overlap_picture"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/plan": {
         parameters: {
             query?: never;
@@ -1776,6 +1800,50 @@ export interface operations {
                 };
             };
             /** @description A field out of its domain. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    "pictures-overlap_picture": {
+        parameters: {
+            query: {
+                /** @description Input size. An integer (for input_size: a square 2-D size), or comma-separated integers, one per dimension; a trailing comma makes a one-element array (`input_size=7,` is 1-D). */
+                input_size: string;
+                /** @description Kernel size. An integer (for input_size: a square 2-D size), or comma-separated integers, one per dimension; a trailing comma makes a one-element array (`input_size=7,` is 1-D). */
+                kernel_size: string;
+                /** @description Stride. An integer (for input_size: a square 2-D size), or comma-separated integers, one per dimension; a trailing comma makes a one-element array (`input_size=7,` is 1-D). */
+                stride?: string;
+                /** @description Padding. An integer (for input_size: a square 2-D size), or comma-separated integers, one per dimension; a trailing comma makes a one-element array (`input_size=7,` is 1-D). */
+                padding?: string;
+                /** @description Output padding. An integer (for input_size: a square 2-D size), or comma-separated integers, one per dimension; a trailing comma makes a one-element array (`input_size=7,` is 1-D). */
+                output_padding?: string;
+                /** @description Dilation. An integer (for input_size: a square 2-D size), or comma-separated integers, one per dimension; a trailing comma makes a one-element array (`input_size=7,` is 1-D). */
+                dilation?: string;
+                /** @description Also draw how each dimension is built: input pixels spread by the stride, kernel footprints, padding cropped from both ends, output_padding added. */
+                diagram?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A standalone SVG: 1-D as bars, 2-D as a grid, 3-D as its middle depth slice. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/svg+xml": string;
+                };
+            };
+            /** @description A field out of its domain (as /v1/shape words it), a layer PyTorch refuses (the code and message of /v1/shape's `error`), or a layer too large to draw (`too_large_to_draw`). */
             422: {
                 headers: {
                     [name: string]: unknown;
