@@ -77,3 +77,14 @@ def test_mypy_strict_types_a_users_results_with_no_any(fresh: Path, tmp_path: Pa
     )
     assert mistaken.returncode == 1
     assert 'expression has type "int", variable has type "str"' in mistaken.stdout
+
+
+def test_the_readme_examples_type_check(fresh: Path, tmp_path: Path) -> None:
+    from tests.integration.test_python_sdk import readme_examples
+
+    names = []
+    for i, code in enumerate(readme_examples()):
+        (tmp_path / f"readme_example_{i}.py").write_text(code)
+        names.append(f"readme_example_{i}.py")
+    checked = run(fresh / "mypy", "--strict", "--no-incremental", *names, cwd=tmp_path)
+    assert checked.returncode == 0, checked.stdout + checked.stderr

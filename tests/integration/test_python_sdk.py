@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -401,3 +402,42 @@ def test_api_key_is_sent_as_a_bearer_token(service_url: str, monkeypatch: pytest
     with Client(service_url, http_client=counting_client(sent)) as client:
         client.info()
     assert [r.headers.get("authorization") for r in sent] == ["Bearer k-123", "Bearer k-env", None]
+
+
+README = Path(__file__).resolve().parents[2] / "clients" / "python" / "README.md"
+
+
+def readme_examples() -> list[str]:
+    return re.findall(r"^```python\n(.*?)^```", README.read_text(), flags=re.M | re.S)
+
+
+def printed_comments(code: str) -> list[str]:
+    """What an example says it prints: the ``# ...`` comment on a print() line."""
+    return [line.split("  # ", 1)[1] for line in code.splitlines() if "print(" in line and "  # " in line]
+
+
+def test_readme_examples_run(service_url: str, tmp_path: Path) -> None:
+    examples = readme_examples()
+    assert len(examples) >= 6
+    assert "15 nn.ConvTranspose2d(1, 1, kernel_size=2, stride=2)" in printed_comments(examples[0])
+    ran = 0
+    for i, code in enumerate(examples):
+        # Examples that choose a view run once the server has views (issue #13).
+        if "view=" in code and not server_has_views(service_url):
+            continue
+        script = tmp_path / f"example{i}.py"
+        script.write_text(code)
+        result = subprocess.run(
+            [sys.executable, str(script)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env={**os.environ, "TCONV_URL": service_url},
+        )
+        assert result.returncode == 0, f"README example {i}:\n{code}\n{result.stderr}"
+        printed = result.stdout.splitlines()
+        for expected in printed_comments(code):
+            assert expected in printed, f"README example {i} promises {expected!r}; it printed {printed}"
+        ran += 1
+    assert ran >= 6
