@@ -441,3 +441,17 @@ def test_readme_examples_run(service_url: str, tmp_path: Path) -> None:
             assert expected in printed, f"README example {i} promises {expected!r}; it printed {printed}"
         ran += 1
     assert ran >= 6
+
+
+@pytest.mark.torch
+def test_layer_to_torch_builds_what_the_server_promised(service_url: str) -> None:
+    import torch
+
+    with Client(service_url) as client:
+        candidates = client.search([5, 6], [11, 12], limit=20, tie_dims=False).candidates
+    assert candidates
+    for candidate in candidates:
+        module = candidate.layer.to_torch(4, 6, groups=2, bias=False)
+        assert module.bias is None
+        out = module(torch.ones(1, 4, 5, 6))
+        assert list(out.shape[2:]) == candidate.output_size == [11, 12], candidate.snippet

@@ -138,8 +138,8 @@ AsJson = Annotated[
 ]
 # Values arrive as text and are parsed in the command, so that a malformed one is a usage
 # error (exit 2) that names it; typer cannot declare the unions they parse to.
-SizeArg = Annotated[str, typer.Argument(help="A size: 7, 16x9 or 5x5x5.", show_default=False)]
-BoundOpt = Annotated[str | None, typer.Option(help="Bound: 3, 2,4 or 1..8.")]
+SizeArg = Annotated[str, typer.Argument(metavar="INPUT_SIZE", help="A size: 7, 16x9 or 5x5x5.")]
+BoundOpt = Annotated[str | None, typer.Option(metavar="BOUND", help="Bound: 3, 2,4 or 1..8.")]
 ObjectiveOpt = Annotated[ObjectiveName | None, typer.Option(help="Ranking objective.")]
 
 
@@ -192,7 +192,7 @@ def _root(
 @app.command()
 def search(
     input_size: SizeArg,
-    output_size: Annotated[str, typer.Argument(help="Wanted output size.")],
+    output_size: Annotated[str, typer.Argument(metavar="OUTPUT_SIZE", help="Wanted output size.")],
     kernel_size: BoundOpt = None,
     stride: BoundOpt = None,
     dilation: BoundOpt = None,
@@ -297,10 +297,12 @@ def shape(
 
 @app.command()
 def invert(
-    input_size: Annotated[str, typer.Argument(help="The encoder's input.")],
+    input_size: Annotated[str, typer.Argument(metavar="INPUT_SIZE", help="The encoder's input.")],
     conv: Annotated[
         list[str],
-        typer.Option(help="An encoder Conv layer kernel,stride,padding[,dilation]; repeat."),
+        typer.Option(
+            metavar="K,S,P[,D]", help="An encoder Conv layer kernel,stride,padding[,dilation]; repeat."
+        ),
     ],
     url: Url = None,
     api_key: ApiKey = None,
@@ -329,9 +331,11 @@ def invert(
 @app.command()
 def plan(
     input_size: SizeArg,
-    output_size: Annotated[str, typer.Argument(help="Output size.")],
-    layers: Annotated[str | None, typer.Option(help="Layer count: 4 or 3..6.")] = None,
-    channels: Annotated[str | None, typer.Option(help="Channel schedule, e.g. 512,256,128,64,3.")] = None,
+    output_size: Annotated[str, typer.Argument(metavar="OUTPUT_SIZE", help="Output size.")],
+    layers: Annotated[str | None, typer.Option(metavar="BOUND", help="Layer count: 4 or 3..6.")] = None,
+    channels: Annotated[
+        str | None, typer.Option(metavar="C,C,...", help="Channel schedule, e.g. 512,256,128,64,3.")
+    ] = None,
     objective: ObjectiveOpt = None,
     limit: Annotated[int, typer.Option(min=1, help="How many plans.")] = 5,
     url: Url = None,
@@ -372,7 +376,9 @@ def verify(
     input_size: SizeArg,
     layer: Annotated[
         list[str],
-        typer.Option(help="kernel,stride,padding[,output_padding[,dilation]]; repeat."),
+        typer.Option(
+            metavar="K,S,P[,OP[,D]]", help="kernel,stride,padding[,output_padding[,dilation]]; repeat."
+        ),
     ],
     device: Annotated[Device, typer.Option(help="Where to run the layers.")] = "auto",
     timing: Annotated[bool, typer.Option(help="Measure latency.")] = False,
@@ -545,7 +551,7 @@ def overlap_map(candidate: Candidate, cells: int = 8) -> Text:
 @app.command()
 def show(
     input_size: SizeArg,
-    output_size: Annotated[str, typer.Argument(help="Wanted output size.")],
+    output_size: Annotated[str, typer.Argument(metavar="OUTPUT_SIZE", help="Wanted output size.")],
     limit: Annotated[int, typer.Option(min=1, max=20, help="How many candidates to draw.")] = 3,
     kernel_size: BoundOpt = None,
     stride: BoundOpt = None,

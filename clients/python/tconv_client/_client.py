@@ -11,7 +11,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Literal, TypeVar, Unpack, overload
+from typing import Literal, TypeVar, Unpack, overload
 
 import httpx
 from pydantic import BaseModel
@@ -36,6 +36,7 @@ from tconv_client._base import (
     parse,
     parse_batch,
 )
+from tconv_client._constants import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_S
 from tconv_client.types import (
     BatchError,
     Candidate,
@@ -86,9 +87,20 @@ class Client(BaseClient):
     """
 
     def __init__(
-        self, base_url: str | None = None, *, http_client: httpx.Client | None = None, **kwargs: Any
+        self,
+        base_url: str | None = None,
+        *,
+        api_key: str | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT_S,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        retry_verify: bool = False,
+        http_client: httpx.Client | None = None,
     ) -> None:
-        super().__init__(base_url, **kwargs)
+        """``base_url``: default ``TCONV_URL``, else http://127.0.0.1:8000. ``api_key``: default
+        ``TCONV_API_KEY``. ``http_client``: your own httpx client (proxies, hooks, limits)."""
+        super().__init__(
+            base_url, api_key=api_key, timeout=timeout, max_retries=max_retries, retry_verify=retry_verify
+        )
         self._http = http_client or httpx.Client()
 
     def __enter__(self) -> Client:
@@ -314,9 +326,20 @@ class AsyncClient(BaseClient):
     The same methods as ``Client``; the bulk helpers and ``iter_candidates`` are async iterators."""
 
     def __init__(
-        self, base_url: str | None = None, *, http_client: httpx.AsyncClient | None = None, **kwargs: Any
+        self,
+        base_url: str | None = None,
+        *,
+        api_key: str | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT_S,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        retry_verify: bool = False,
+        http_client: httpx.AsyncClient | None = None,
     ) -> None:
-        super().__init__(base_url, **kwargs)
+        """``base_url``: default ``TCONV_URL``, else http://127.0.0.1:8000. ``api_key``: default
+        ``TCONV_API_KEY``. ``http_client``: your own httpx client (proxies, hooks, limits)."""
+        super().__init__(
+            base_url, api_key=api_key, timeout=timeout, max_retries=max_retries, retry_verify=retry_verify
+        )
         self._http = http_client or httpx.AsyncClient()
 
     async def __aenter__(self) -> AsyncClient:

@@ -147,15 +147,29 @@ class Layer(_Model):
     output_padding: Dims
     dilation: Dims
 
-    def to_torch(self, in_channels: int = 1, out_channels: int = 1, *, bias: bool = True) -> nn.Module:
-        """Build the ``torch.nn.ConvTranspose{1,2,3}d`` (needs ``pip install 'tconv-client[torch]'``)."""
+    def to_torch(
+        self,
+        in_channels: int = 1,
+        out_channels: int = 1,
+        *,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: Literal["zeros"] = "zeros",
+    ) -> nn.Module:
+        """Build the ``torch.nn.ConvTranspose{1,2,3}d`` (needs ``pip install 'tconv-client[torch]'``);
+        move it with ``.to(device, dtype)``."""
         try:
             from torch import nn
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise ImportError("Layer.to_torch() needs torch: pip install 'tconv-client[torch]'") from exc
         module = {1: nn.ConvTranspose1d, 2: nn.ConvTranspose2d, 3: nn.ConvTranspose3d}[len(self.kernel_size)]
         return module(
-            in_channels, out_channels, bias=bias, **self.model_dump(include=set(Layer.model_fields))
+            in_channels,
+            out_channels,
+            groups=groups,
+            bias=bias,
+            padding_mode=padding_mode,
+            **self.model_dump(include=set(Layer.model_fields)),
         )
 
 
