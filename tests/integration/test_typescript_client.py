@@ -62,6 +62,39 @@ def test_node_tests_pass_against_the_service(installed: None, service_url: str) 
     assert "# fail 0" in result.stdout
 
 
+def fresh_project(where: Path) -> Path:
+    where.mkdir()
+    (where / "package.json").write_text(json.dumps({"name": "fresh", "private": True, "type": "module"}))
+    return where
+
+
+def test_a_fresh_project_installs_a_clean_checkout_by_path(installed: None, tmp_path: Path) -> None:
+    # A copy of what git tracks: no node_modules/ and no dist/ to hide a package that does not
+    # build itself (`prepare` installs its dev dependencies from the lockfile, then builds).
+    checkout = tmp_path / "typescript"
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=PACKAGE, capture_output=True, text=True, check=True
+    ).stdout.split()
+    for name in tracked:
+        (checkout / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(PACKAGE / name, checkout / name)
+    project = fresh_project(tmp_path / "fresh")
+    install = subprocess.run(
+        ["npm", "install", "--no-audit", "--no-fund", str(checkout)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert install.returncode == 0, install.stderr
+    probe = 'import { TconvClient, TconvError } from "@tconv/client";'
+    probe += "console.log(typeof TconvClient, typeof TconvError);"
+    imported = subprocess.run(
+        ["node", "--input-type=module", "-e", probe], cwd=project, capture_output=True, text=True, timeout=60
+    )
+    assert imported.stdout.strip() == "function function", imported.stderr
+
+
 def readme_examples() -> list[str]:
     return re.findall(r"^```ts\n(.*?)^```", (PACKAGE / "README.md").read_text(), flags=re.M | re.S)
 
@@ -72,9 +105,7 @@ def test_a_fresh_project_installs_the_tarball_and_runs_the_readme(
     packed = npm("pack", "--pack-destination", str(tmp_path))  # `prepare` builds dist/ first
     assert packed.returncode == 0, packed.stderr
     (tarball,) = tmp_path.glob("*.tgz")
-    project = tmp_path / "fresh"
-    project.mkdir()
-    (project / "package.json").write_text(json.dumps({"name": "fresh", "private": True, "type": "module"}))
+    project = fresh_project(tmp_path / "fresh")
     install = subprocess.run(
         ["npm", "install", "--no-audit", "--no-fund", str(tarball)],
         cwd=project,
