@@ -147,7 +147,8 @@ def _fail(as_json: bool, exit_code: int, error: dict[str, object]) -> NoReturn:
     if as_json:
         print(json.dumps({"error": error}), file=sys.stderr)
     else:
-        err.print(f"[red]error[/red]: {error['message']}", markup=True, soft_wrap=True)
+        where = f" (request id {error['request_id']})" if "request_id" in error else ""
+        err.print(Text.assemble(("error", "red"), f": {error['message']}{where}"), soft_wrap=True)
     raise typer.Exit(exit_code)
 
 
