@@ -339,8 +339,8 @@ class Plan(PlanBasic):
 
 
 class PlanResultBasic(_Model):
-    total: int | None
     plans: Sequence[PlanBasic]
+    total: int | None = None
 
     @property
     def best(self) -> PlanBasic | None:
