@@ -18,7 +18,7 @@ $(VENV)/.run-installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.dev-installed: pyproject.toml clients/python/pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev]' -e clients/python
+	$(BIN)/pip install -q -e '.[dev]' -e 'clients/python[cli]'
 	touch $@ $(VENV)/.run-installed
 
 run: $(VENV)/.run-installed
