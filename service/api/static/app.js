@@ -253,8 +253,9 @@ function layerText(layer) {
 }
 
 const TERM_WORDS = {
-  holes: "dimensions with holes (output pixels no input pixel reaches): a penalty larger than all the mild terms together, so such a layer ranks below every layer without one",
-  checkerboard: "dimensions with a checkerboard (uneven overlap inside the map): the same large penalty",
+  holes: "dimensions whose periodic pattern (what a long input shows) has holes, output pixels no input pixel reaches: a penalty larger than all the mild terms together, so such a layer ranks below every layer without one",
+  checkerboard: "dimensions whose periodic pattern is uneven (a checkerboard), even where this input is too small to show it: the same large penalty",
+  unused_stride: "dimensions over a single input pixel with a stride above 1, which moves nothing there: the stride-1 form of the layer ranks first",
   output_padding: "output_padding used: extra pixels on one side only, so the output is off-centre",
   misalignment: "half-pixels between the kernel's centre and the input pixel's centre after cropping",
   kernel_size: "kernel size: a smaller kernel costs less",
