@@ -28,6 +28,15 @@ class TargetUnavailableError(RuntimeError):
     """The target's runtime is not installed here (or cannot run as required)."""
 
 
+class TargetRefusedError(RuntimeError):
+    """The runtime refused the layer; the message is the runtime's own first line."""
+
+
+def _refused(exc: Exception) -> TargetRefusedError:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return TargetRefusedError(f"{type(exc).__name__}: {text}")
+
+
 def _runtime(module: str) -> Any:
     try:
         return __import__(module, fromlist=["_"])
@@ -103,9 +112,12 @@ def run_onnx(layer: Layer, x: Array, weight: Array, bias: Array | None, *, group
     )
     options = ort.SessionOptions()
     options.log_severity_level = 4  # a refusal is an answer here, not something to print to stderr
-    session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
     feeds = {"x": x, "W": weight} | ({"B": bias} if bias is not None else {})
-    return np.asarray(session.run(["y"], feeds)[0])
+    try:
+        session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+        return np.asarray(session.run(["y"], feeds)[0])
+    except Exception as exc:  # onnxruntime's errors share no base class but Exception
+        raise _refused(exc) from exc
 
 
 # ----------------------------------------------------------------------------------------- JAX
@@ -128,7 +140,7 @@ def run_jax(layer: Layer, x: Array, weight: Array, bias: Array | None, *, groups
     jax = _runtime("jax")
     enc = jax_encoding(layer, groups)
     spatial = _SPATIAL[len(layer)]
-    with jax.default_device(jax.devices("cpu")[0]):
+    try:
         y = jax.lax.conv_general_dilated(
             x,
             jax_kernel(weight, groups),
@@ -140,6 +152,8 @@ def run_jax(layer: Layer, x: Array, weight: Array, bias: Array | None, *, groups
             feature_group_count=enc.feature_group_count,
             precision=jax.lax.Precision.HIGHEST,
         )
+    except (TypeError, ValueError) as exc:
+        raise _refused(exc) from exc
     out = np.asarray(y)
     if bias is not None:
         out = out + bias.reshape(1, -1, *([1] * len(layer)))
@@ -167,23 +181,26 @@ def run_keras(layer: Layer, x: Array, weight: Array, bias: Array | None, *, grou
     ndim = len(layer)
     enc = keras_encoding(layer)
     cout = weight.shape[1] * groups
-    conv = getattr(keras.layers, f"Conv{ndim}DTranspose")(
-        filters=cout,
-        kernel_size=enc.kernel_size,
-        strides=enc.strides,
-        padding="valid",
-        output_padding=enc.output_padding,
-        dilation_rate=enc.dilation_rate,
-        use_bias=bias is not None,
-    )
     channels_last = np.moveaxis(x, 1, -1)
-    conv.build(channels_last.shape)
     kernel = np.moveaxis(weight, (0, 1), (-1, -2))
-    conv.set_weights([kernel] if bias is None else [kernel, bias])
-    y = conv(channels_last)
-    if any(enc.cropping):
-        crop = enc.cropping[0] if ndim == 1 else enc.cropping
-        y = getattr(keras.layers, f"Cropping{ndim}D")(cropping=crop)(y)
+    try:
+        conv = getattr(keras.layers, f"Conv{ndim}DTranspose")(
+            filters=cout,
+            kernel_size=enc.kernel_size,
+            strides=enc.strides,
+            padding="valid",
+            output_padding=enc.output_padding,
+            dilation_rate=enc.dilation_rate,
+            use_bias=bias is not None,
+        )
+        conv.build(channels_last.shape)
+        conv.set_weights([kernel] if bias is None else [kernel, bias])
+        y = conv(channels_last)
+        if any(any(pair) for pair in enc.cropping):
+            crop = enc.cropping[0] if ndim == 1 else enc.cropping
+            y = getattr(keras.layers, f"Cropping{ndim}D")(cropping=crop)(y)
+    except ValueError as exc:  # Keras validates its arguments with ValueError
+        raise _refused(exc) from exc
     return np.moveaxis(np.asarray(y), -1, 1)
 
 
