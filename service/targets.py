@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from service.solver.enumeration import DimParams
+from service.solver.params import DimParams
 from service.solver.portability import ONNX_OPSET, jax_encoding, keras_encoding, onnx_encoding
 
 Layer = Sequence[DimParams]

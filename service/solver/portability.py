@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from service.solver.enumeration import DimParams
+from service.solver.params import DimParams
 
 TARGETS = ("onnx", "jax", "keras")
 
@@ -140,15 +140,28 @@ def portability(layer: Sequence[DimParams], groups: int = 1) -> dict[str, Verdic
     return {target: verdict(target, layer, groups) for target in TARGETS}
 
 
-def dim_filter(targets: Sequence[str]) -> Callable[[DimParams], bool] | None:
-    """A per-dimension predicate: the option breaks no per-dimension rule of any of ``targets``.
+def option_filter(targets: Sequence[str], *, tie_dims: bool) -> Callable[[DimParams], bool] | None:
+    """A predicate on one dimension's option: it breaks no rule of any of ``targets``.
 
-    None when no target has a per-dimension rule (nothing to filter).
+    With ``tie_dims`` every dimension shares (kernel, stride, dilation), so the layer-wide
+    stride/dilation rule is a rule on each option too; untied, it spans dimensions and the
+    caller applies it (``enumeration.build_space``). None when nothing is filtered.
+
+    >>> ports = option_filter(["keras"], tie_dims=True)
+    >>> ports(DimParams(3, 2, 1, 1, 1)), ports(DimParams(3, 2, 2, 1, 1)), ports(DimParams(3, 2, 1, 0, 2))
+    (True, False, False)
     """
     strict = [t for t in targets if t != "jax"]
     if not strict:
         return None
-    return lambda params: folded_output_padding(params) < params.stride
+    per_layer = tie_dims and "keras" in strict
+
+    def ports(params: DimParams) -> bool:
+        if per_layer and layer_refusal("keras", (params.stride,), (params.dilation,), 1) is not None:
+            return False
+        return all(dim_refusal(target, params) is None for target in strict)
+
+    return ports
 
 
 def onnx_encoding(layer: Sequence[DimParams], groups: int = 1) -> OnnxEncoding:
