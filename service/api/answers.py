@@ -22,7 +22,7 @@ from service.api.schemas import (
     PlanResponse,
     ShapeRequest,
 )
-from service.api.search_answers import channel_reason, search_bounds
+from service.api.search_answers import channel_reason, groups_reason, search_bounds
 from service.api.shape_answers import shape_answer
 from service.solver.cost import layer_cost
 from service.solver.enumeration import DimParams
@@ -168,6 +168,9 @@ def answer_plan(request: PlanRequest, *, max_transitions: int) -> PlanResponse:
         )
     options = _plan_options(request)
     schedule = _channel_schedule(request, options)
+    blocked = groups_reason(request.portable_to, request.groups)
+    if blocked:
+        raise SolverError("not_portable", f"portable_to: {blocked}", field="portable_to")
     class_of, start, goal = classes_of(input_size, output_size)
     if not request.tie_dims:
         # Every dimension its own class, planned on its own (see solver.plans.plan_untied).

@@ -19,6 +19,7 @@ from typing import Any
 from service.solver.cost import layer_cost
 from service.solver.enumeration import DimParams
 from service.solver.overlap import DimOverlap, combine, dim_overlap
+from service.solver.portability import portability
 from service.solver.sizes import Dims, formula
 
 LAYER_FIELDS = ("kernel_size", "stride", "padding", "output_padding", "dilation")
@@ -101,6 +102,16 @@ def overlap_dict(input_size: Sequence[int], layer: Sequence[DimParams]) -> JSON:
         "checkerboard": overlap.is_checkerboard,
         "dims": [out for _, out in parts],
     }
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def portability_dict(layer: tuple[DimParams, ...], groups: int = 1) -> JSON:
+    """Each export target's verdict (``solver.portability``), as ``PortabilityOut`` documents it.
+
+    >>> portability_dict((DimParams(2, 1, 2, 0, 1),))["onnx"]["status"]
+    'refused'
+    """
+    return {target: verdict._asdict() for target, verdict in portability(layer, groups).items()}
 
 
 @functools.lru_cache(maxsize=1 << 14)

@@ -18,7 +18,7 @@ from typing_extensions import TypedDict
 
 from service.api.dims import dims
 from service.api.errors import batch_item_error, validation_error_item
-from service.api.explain import JSON, cost_dict, module_name, overlap_dict
+from service.api.explain import JSON, cost_dict, module_name, overlap_dict, portability_dict
 from service.api.gc_pause import gc_paused
 from service.api.schemas import Dtype, ShapeRequest
 from service.solver import limits
@@ -101,6 +101,7 @@ def shape_answer(query: Mapping[str, Any]) -> JSON:
         ],
         "cost": None,
         "overlap": None,
+        "portability": None,
     }
     if not errors:
         answer["output_size"] = list(check.output_size)
@@ -113,9 +114,9 @@ def shape_answer(query: Mapping[str, Any]) -> JSON:
             batch_size=get("batch_size", 1),
             bias=get("bias", True),
         )
-        answer["overlap"] = overlap_dict(
-            input_size, list(map(DimParams, kernel_size, stride, dilation, padding, output_padding))
-        )
+        layer = tuple(map(DimParams, kernel_size, stride, dilation, padding, output_padding))
+        answer["overlap"] = overlap_dict(input_size, layer)
+        answer["portability"] = portability_dict(layer, groups)
     return answer
 
 
