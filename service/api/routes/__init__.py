@@ -7,7 +7,7 @@ recursively), which a single gathering router added for nothing.
 
 from fastapi import APIRouter
 
-from service.api.routes import batch, invert, ops, plan, search, shape, verify
+from service.api.routes import batch, export, invert, ops, plan, search, shape, verify
 
 ROUTERS: tuple[APIRouter, ...] = (
     shape.router,
@@ -16,5 +16,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     invert.router,
     plan.router,
     verify.router,
+    export.router,
     ops.router,
 )
