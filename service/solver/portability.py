@@ -24,7 +24,8 @@ the same way, as a crop of ``begin`` and ``end`` of that (zero-extended) full ou
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 from typing import NamedTuple
 
 from service.solver.params import DimParams
@@ -135,8 +136,24 @@ def verdict(target: str, layer: Sequence[DimParams], groups: int = 1) -> Verdict
     return Verdict("refused", "; ".join(reasons)) if reasons else Verdict("exact")
 
 
-def portability(layer: Sequence[DimParams], groups: int = 1) -> dict[str, Verdict]:
-    """Every target's verdict on the layer."""
+ALL_EXACT: Mapping[str, Verdict] = MappingProxyType(dict.fromkeys(TARGETS, Verdict("exact")))
+
+
+def portability(layer: Sequence[DimParams], groups: int = 1) -> Mapping[str, Verdict]:
+    """Every target's verdict on the layer; ``ALL_EXACT`` itself when every target ports it.
+
+    >>> portability([DimParams(4, 2, 1, 1, 0)] * 2) is ALL_EXACT
+    True
+    """
+    # Most layers port everywhere: one pass over the dimensions settles it (every answer pays it).
+    strided = dilated = False
+    for p in layer:
+        if p.output_padding - p.padding >= p.stride:
+            break
+        strided, dilated = strided or p.stride > 1, dilated or p.dilation > 1
+    else:
+        if groups == 1 and not (strided and dilated):
+            return ALL_EXACT
     return {target: verdict(target, layer, groups) for target in TARGETS}
 
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from service.solver.enumeration import Bound, DimParams, SearchBounds
 from service.solver.errors import SolverError
 from service.solver.plans import PlanOptions, plan, plan_untied
-from service.solver.portability import verdict
+from service.solver.portability import ALL_EXACT, TARGETS, portability, verdict
 from service.solver.ranking import steady_dim_score
 from service.solver.search import search
 from service.solver.sizes import forward_size
@@ -147,3 +147,21 @@ def test_untied_keras_plans_are_refused() -> None:
     bounds = SearchBounds(portable_to=("keras",))
     with pytest.raises(SolverError, match="tie_dims"):
         plan_untied((4, 4), (8, 8), bounds, PlanOptions(1, 1), step_score=lambda p: 0)
+
+
+@settings(max_examples=200)
+@given(
+    dims=st.lists(
+        st.tuples(
+            st.integers(1, 4), st.integers(1, 3), st.integers(1, 3), st.integers(0, 4), st.integers(0, 2)
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+    groups=st.sampled_from([1, 2]),
+)
+def test_portability_shortcut_is_the_verdicts(dims: list[tuple[int, ...]], groups: int) -> None:
+    layer = [DimParams(*d) for d in dims]
+    verdicts = portability(layer, groups)
+    assert dict(verdicts) == {t: verdict(t, layer, groups) for t in TARGETS}
+    assert (verdicts is ALL_EXACT) == all(v.status == "exact" for v in verdicts.values())
