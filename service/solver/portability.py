@@ -85,7 +85,7 @@ def dim_refusal(target: str, params: DimParams, dim: int = 0) -> str | None:
     """The rule of ``target`` that one dimension breaks on its own, or None.
 
     >>> dim_refusal("onnx", DimParams(2, 1, 2, 0, 1))
-    'dim 0: onnxruntime needs output_padding < stride; output_padding 1 − padding 0 = 1 must be < stride 1'
+    'dim 0: onnxruntime needs output_padding < stride: output_padding 1 − padding 0 = 1 must be < stride 1'
     >>> dim_refusal("onnx", DimParams(2, 1, 2, 3, 1)) is None
     True
     """
@@ -96,7 +96,7 @@ def dim_refusal(target: str, params: DimParams, dim: int = 0) -> str | None:
         return None
     runtime = "onnxruntime" if target == "onnx" else "Keras"
     return (
-        f"dim {dim}: {runtime} needs output_padding < stride; output_padding {params.output_padding} − "
+        f"dim {dim}: {runtime} needs output_padding < stride: output_padding {params.output_padding} − "
         f"padding {params.padding} = {left} must be < stride {params.stride}"
     )
 

@@ -79,8 +79,10 @@ def test_search_total_is_the_brute_force_count(
     expected = brute_force(input_size, output_size, bounds, tie_dims=tie_dims)
     result = search(input_size, output_size, bounds=bounds, tie_dims=tie_dims, limit=1000)
     assert result.total == len(expected)
-    assert {tuple(c.layer) for c in result.candidates} == expected
-    assert [c.rank for c in result.candidates] == list(range(1, len(expected) + 1))
+    assert {tuple(c.layer) for c in result.candidates} <= expected
+    assert [c.rank for c in result.candidates] == list(range(1, min(len(expected), 1000) + 1))
+    if len(expected) <= 1000:  # the whole list on one page
+        assert {tuple(c.layer) for c in result.candidates} == expected
 
 
 def test_huge_untied_keras_space_pages_exactly() -> None:
