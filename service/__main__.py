@@ -7,7 +7,7 @@ import argparse
 import uvicorn
 
 from service.api.config import get_settings
-from service.logs import logging_config
+from service.http.logs import logging_config
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -11,12 +11,12 @@ import base64
 from collections.abc import Sequence
 
 from service.api.dims import dims, ndim_of
-from service.api.schemas import ExportRequest, ExportResponse, LayerIn, TargetVerdictOut
 from service.solver.enumeration import DimParams
 from service.solver.errors import SolverError
 from service.solver.portability import jax_encoding, keras_encoding, onnx_encoding, verdict
 from service.solver.rules import check_layer
 from service.solver.sizes import Dims
+from service.wire.schemas import ExportRequest, ExportResponse, LayerIn, TargetVerdictOut
 
 Layer = tuple[DimParams, ...]
 _FIELDS = ("kernel_size", "stride", "padding", "output_padding", "dilation")

@@ -8,13 +8,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
 
 from service import __version__
 from service.api.config import Settings, get_settings
-from service.api.errors import install_error_handlers
-from service.api.limits_middleware import BodyLimitMiddleware
-from service.api.metrics import ObservabilityMiddleware
 from service.api.routes import ROUTERS
+from service.http.errors import install_error_handlers
+from service.http.limits_middleware import BodyLimitMiddleware
+from service.http.metrics import ObservabilityMiddleware
 from service.worker import make_verifier
 
 DESCRIPTION = """\
@@ -55,7 +56,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    app = FastAPI(
+    # FastAPIOffline: /docs loads Swagger UI from the package, not a CDN; /redoc is routes/pages.py's.
+    app = FastAPIOffline(
+        redoc_url=None,
         title="tconv",
         version=__version__,
         description=DESCRIPTION,

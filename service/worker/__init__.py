@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib.util
 from typing import Protocol
 
-from service.api.schemas import VerificationOut, VerifyRequest, VerifyResponse
+from service.wire.schemas import VerificationOut, VerifyRequest, VerifyResponse
 
 
 class Verifier(Protocol):

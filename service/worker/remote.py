@@ -6,7 +6,7 @@ import asyncio
 
 import httpx
 
-from service.api.schemas import VerificationOut, VerifyRequest, VerifyResponse
+from service.wire.schemas import VerificationOut, VerifyRequest, VerifyResponse
 from service.worker.errors import WorkerBusyError
 
 

@@ -20,11 +20,11 @@ import numpy as np
 import torch
 
 from service import targets
-from service.api.schemas import LayerIn, TargetCheckOut, VerificationOut, VerifyRequest
 from service.solver import limits
 from service.solver.params import DimParams
 from service.solver.rules import check_layer
 from service.solver.sizes import Dims, broadcast, resolve_ndim
+from service.wire.schemas import LayerIn, TargetCheckOut, VerificationOut, VerifyRequest
 
 MODULES: dict[int, Any] = {
     1: torch.nn.ConvTranspose1d,

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from service.api.schemas import PortabilityOut
+from service.wire.schemas import PortabilityOut
 
 
 def test_shape_answer_carries_portability(client: TestClient) -> None:

@@ -194,11 +194,11 @@ class Client(_BaseClient):
 
     def search_batch(self, queries: list[dict[str, Any]]) -> list[SearchResult | BatchError]:
         """Many searches in one call, answered in order; a failing item fails alone."""
-        raw = self._request("POST", "/v1/search/batch", _Raw, {"queries": queries})
+        raw = self._request("POST", "/v1/search/batch", _Raw, {"queries": queries, "view": "full"})
         return [_batch_item(item, SearchResult) for item in raw.results]
 
     def shape_batch(self, queries: list[dict[str, Any]]) -> list[ShapeResult | BatchError]:
-        raw = self._request("POST", "/v1/shape/batch", _Raw, {"queries": queries})
+        raw = self._request("POST", "/v1/shape/batch", _Raw, {"queries": queries, "view": "full"})
         return [_batch_item(item, ShapeResult) for item in raw.results]
 
     def invert(self, input_size: Size, conv: dict[str, Any] | list[dict[str, Any]]) -> InvertResult:
@@ -326,11 +326,11 @@ class AsyncClient(_BaseClient):
                 return
 
     async def search_batch(self, queries: list[dict[str, Any]]) -> list[SearchResult | BatchError]:
-        raw = await self._request("POST", "/v1/search/batch", _Raw, {"queries": queries})
+        raw = await self._request("POST", "/v1/search/batch", _Raw, {"queries": queries, "view": "full"})
         return [_batch_item(item, SearchResult) for item in raw.results]
 
     async def shape_batch(self, queries: list[dict[str, Any]]) -> list[ShapeResult | BatchError]:
-        raw = await self._request("POST", "/v1/shape/batch", _Raw, {"queries": queries})
+        raw = await self._request("POST", "/v1/shape/batch", _Raw, {"queries": queries, "view": "full"})
         return [_batch_item(item, ShapeResult) for item in raw.results]
 
     async def invert(self, input_size: Size, conv: dict[str, Any] | list[dict[str, Any]]) -> InvertResult:

@@ -59,6 +59,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Write a layer (or a plan) for ONNX, JAX or Keras, exactly as PyTorch computes it
+         * @description ``portability`` says whether the target reproduces PyTorch's sizes and values (measured with
+         *     onnxruntime, jax and keras; docs/portability.md). When it does, ``code`` is the equivalent code
+         *     and, for ``onnx``, ``onnx_model_base64`` a model file whose inputs are ``x`` and PyTorch's own
+         *     weights (``W``, ``B``); when it does not, both are null and the reason names the rule.
+         */
+        post: operations["export-export"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/info": {
         parameters: {
             query?: never;
@@ -93,6 +116,30 @@ export interface paths {
          *     with every skip connection. An encoder torch would refuse is 200 with ``valid: false``.
          */
         post: operations["invert-invert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/overlap.svg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A layer's overlap map (the all-ones experiment) as SVG
+         * @description Ones in, ones weights, no bias: each output pixel shows how many (input pixel, kernel tap)
+         *     pairs reach it, the counts /v1/shape's `overlap` summarises. Holes (nothing reaches the pixel)
+         *     are crossed in red; interior pixels below the interior's highest count, the thin squares of a
+         *     checkerboard, are outlined in orange. The layer fields are validated as /v1/shape validates
+         *     them; a layer PyTorch would refuse has no picture (422 with /v1/shape's error code).
+         */
+        get: operations["pictures-overlap_picture"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -160,7 +207,8 @@ export interface paths {
         put?: never;
         /**
          * Up to 1,000 searches in one call, answered in order
-         * @description Each item answered as /v1/search would; one item's failure does not fail the others. The
+         * @description Each item answered as /v1/search would, in the batch's ``view`` (default ``basic``); one
+         *     item's failure does not fail the others. The
          *     batch's summed work is capped by ``TCONV_MAX_BATCH_SEARCH_WORK``.
          */
         post: operations["batch-search_batch"];
@@ -204,7 +252,8 @@ export interface paths {
         put?: never;
         /**
          * Validate up to 10,000 layers in one call (the NAS filter)
-         * @description Each item answered as /v1/shape would; a malformed item is ``{"error": ...}`` alone.
+         * @description Each item answered as /v1/shape would, in the batch's ``view`` (default ``basic``); a
+         *     malformed item is ``{"error": ...}`` alone.
          */
         post: operations["batch-shape_batch"];
         delete?: never;
@@ -240,9 +289,47 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * ArtifactsOut
+         * @description Artifacts as ranking judges them: the layer's periodic pattern (what a long input shows), or
+         *     the output itself along a dimension whose input is a single pixel.
+         */
+        ArtifactsOut: {
+            /**
+             * Checkerboard
+             * @description The residue classes get uneven counts (Odena et al., 2016).
+             */
+            checkerboard: boolean;
+            /**
+             * Holes
+             * @description Some residue class gets no input (or, over one pixel, some output).
+             */
+            holes: boolean;
+        };
         /** BatchError */
         BatchError: {
             error: components["schemas"]["ErrorBody"];
+        };
+        /**
+         * CandidateBasicOut
+         * @description A candidate in the basic view.
+         */
+        CandidateBasicOut: {
+            layer: components["schemas"]["LayerOut"];
+            /** Output Size */
+            output_size: number[];
+            /**
+             * Rank
+             * @description 1-based position in the whole ranked list.
+             */
+            rank: number;
+            /**
+             * Score
+             * @description The objective's score: lower is better.
+             */
+            score: number;
+            /** @description Only when the search asked `verify`. */
+            verification?: components["schemas"]["VerificationOut"] | null;
         };
         /** CandidateOut */
         CandidateOut: {
@@ -256,6 +343,7 @@ export interface components {
             /** Output Size */
             output_size: number[];
             overlap: components["schemas"]["OverlapOut"];
+            portability: components["schemas"]["PortabilityOut"];
             /**
              * Rank
              * @description 1-based position in the whole ranked list.
@@ -351,6 +439,11 @@ export interface components {
             max_count: number;
             /** Min Count */
             min_count: number;
+            /**
+             * Periodic Counts
+             * @description The layer's periodic pattern: the overlap count of each residue class (output position mod stride) over a long input. Depends on kernel_size, stride and dilation only.
+             */
+            periodic_counts: number[];
         };
         /** DimensionOut */
         DimensionOut: {
@@ -375,6 +468,22 @@ export interface components {
             details?: components["schemas"]["ErrorDetail"][] | null;
             /** Message */
             message: string;
+        };
+        /**
+         * ErrorCodeOut
+         * @description The basic view of an error: its stable code and the dimension it failed in.
+         */
+        ErrorCodeOut: {
+            /**
+             * Code
+             * @description Stable snake_case code, e.g. `output_padding_too_large`.
+             */
+            code: string;
+            /**
+             * Dim
+             * @description Spatial dimension (0-based) the rule failed in, if any.
+             */
+            dim?: number | null;
         };
         /** ErrorDetail */
         ErrorDetail: {
@@ -432,6 +541,108 @@ export interface components {
              */
             below: (number | null)[];
         };
+        /**
+         * ExportRequest
+         * @description A layer (or a plan's layers) written for one export target.
+         * @example {
+         *       "in_channels": 8,
+         *       "input_size": 7,
+         *       "layer": {
+         *         "kernel_size": 3,
+         *         "output_padding": 1,
+         *         "padding": 1,
+         *         "stride": 2
+         *       },
+         *       "out_channels": 4,
+         *       "target": "onnx"
+         *     }
+         */
+        ExportRequest: {
+            /**
+             * Batch Size
+             * @description Batch size, for cost.
+             * @default 1
+             */
+            batch_size?: number;
+            /**
+             * Bias
+             * @description Whether the layer has a bias.
+             * @default true
+             */
+            bias?: boolean;
+            /**
+             * Channels
+             * @description With `layers`: one channel count per size (layers + 1 entries), as in /v1/plan.
+             */
+            channels?: number[] | null;
+            /**
+             * Dtype
+             * @description Tensor dtype, for verification and memory.
+             * @default float32
+             * @enum {string}
+             */
+            dtype?: "float32" | "float64" | "float16" | "bfloat16";
+            /**
+             * Groups
+             * @description Blocked connections; divides both channel counts.
+             * @default 1
+             */
+            groups?: number;
+            /**
+             * In Channels
+             * @description Input channels.
+             * @default 1
+             */
+            in_channels?: number;
+            /**
+             * Input Size
+             * @description An integer (a square 2-D size) or an array of 1 to 3 integers (1-D, 2-D or 3-D).
+             */
+            input_size: number | number[];
+            /** @description One layer; give this or `layers`. */
+            layer?: components["schemas"]["LayerIn"] | null;
+            /**
+             * Layers
+             * @description A plan's layers in order; every layer maps in_channels to out_channels except as `channels` says.
+             */
+            layers?: components["schemas"]["LayerIn"][] | null;
+            /**
+             * Out Channels
+             * @description Output channels.
+             * @default 1
+             */
+            out_channels?: number;
+            /**
+             * Target
+             * @enum {string}
+             */
+            target: "onnx" | "jax" | "keras";
+        };
+        /** ExportResponse */
+        ExportResponse: {
+            /**
+             * Code
+             * @description Equivalent code: the ONNX node's attributes, a JAX function, or a Keras layer stack; null when a layer is refused.
+             */
+            code: string | null;
+            /**
+             * Onnx Model Base64
+             * @description For `onnx`: the model file (opset 17), base64. Graph inputs `x` and `W` (`B` with a bias) in PyTorch's layouts, or `W0`, `B0`, `W1`, ... for several layers; output `y`.
+             */
+            onnx_model_base64: string | null;
+            /**
+             * Output Size
+             * @description The size after the last layer.
+             */
+            output_size: number[];
+            /** @description The target's verdict: `exact` when every layer ports exactly; else each refusing layer's rule (prefixed `layer n:` for several layers). */
+            portability: components["schemas"]["TargetVerdictOut"];
+            /**
+             * Target
+             * @enum {string}
+             */
+            target: "onnx" | "jax" | "keras";
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -465,6 +676,29 @@ export interface components {
             };
             /** Version */
             version: string;
+        };
+        /**
+         * InvertBasicResponse
+         * @description /v1/invert in the basic view (an encoder torch refuses: no decoder, no exact sizes).
+         */
+        InvertBasicResponse: {
+            /**
+             * Decoder
+             * @description ConvTranspose layers in decoder order (last encoder layer first).
+             */
+            decoder: components["schemas"]["LayerOut"][];
+            /** @description Nearest input sizes at which every stage is exact. */
+            exact_input_sizes?: components["schemas"]["ExactSizesOut"] | null;
+            /**
+             * Is Exact
+             * @description Whether every stage is already exact at this input size.
+             */
+            is_exact: boolean;
+            /**
+             * Sizes
+             * @description The input size, then the size after each encoder layer.
+             */
+            sizes: number[][];
         };
         /**
          * InvertRequest
@@ -509,6 +743,13 @@ export interface components {
              * @description An integer (a square 2-D size) or an array of 1 to 3 integers (1-D, 2-D or 3-D).
              */
             input_size: number | number[];
+            /**
+             * View
+             * @description `full` (the default for a single request): the answer with every explanation. `basic`: only the fields a machine filters on, exactly the projection of the full answer (AIP-157 partial responses).
+             * @default full
+             * @enum {string}
+             */
+            view?: "basic" | "full";
         };
         /** InvertResponse */
         InvertResponse: {
@@ -599,6 +840,17 @@ export interface components {
             /** Stride */
             stride: number[];
         };
+        /** NearestBasicOut */
+        NearestBasicOut: {
+            /**
+             * Direction
+             * @enum {string}
+             */
+            direction: "below" | "above";
+            example: components["schemas"]["CandidateBasicOut"];
+            /** Output Size */
+            output_size: number[];
+        };
         /** NearestOut */
         NearestOut: {
             /**
@@ -630,9 +882,11 @@ export interface components {
          *     the per-dimension counts.
          */
         OverlapOut: {
+            /** @description What ranking judges: the layer's own periodic pattern. */
+            artifacts: components["schemas"]["ArtifactsOut"];
             /**
              * Checkerboard
-             * @description Uneven overlap (Odena et al., 2016): in some dimension the interior count varies.
+             * @description Uneven overlap (Odena et al., 2016): in some dimension the interior count, at this input size, varies.
              */
             checkerboard: boolean;
             /** Dims */
@@ -651,6 +905,39 @@ export interface components {
              * @description Whether every pixel of the interior gets the same count; null when the interior is empty (the input is too small for any pixel to see every tap).
              */
             uniform_interior: boolean | null;
+        };
+        /** PlanBasicOut */
+        PlanBasicOut: {
+            /** Layers */
+            layers: components["schemas"]["LayerOut"][];
+            /**
+             * Rank
+             * @description 1-based position among all plans.
+             */
+            rank: number;
+            /**
+             * Score
+             * @description The objective's score summed over layers (MACs for `cost`).
+             */
+            score: number;
+            /**
+             * Sizes
+             * @description The size after each layer; the last is output_size.
+             */
+            sizes: number[][];
+        };
+        /**
+         * PlanBasicResponse
+         * @description /v1/plan in the basic view.
+         */
+        PlanBasicResponse: {
+            /** Plans */
+            plans: components["schemas"]["PlanBasicOut"][];
+            /**
+             * Total
+             * @description Exact number of plans within the bounds.
+             */
+            total: number | null;
         };
         /** PlanOut */
         PlanOut: {
@@ -806,6 +1093,11 @@ export interface components {
                 values?: number[] | null;
             } | null;
             /**
+             * Portable To
+             * @description Keep only layers that export exactly to every one of these targets (see `portability`); `total` counts them exactly.
+             */
+            portable_to?: ("onnx" | "jax" | "keras")[];
+            /**
              * Same Layer
              * @description Repeat one layer (true) or choose each layer freely.
              * @default false
@@ -823,6 +1115,13 @@ export interface components {
              * @default true
              */
             tie_dims?: boolean;
+            /**
+             * View
+             * @description `full` (the default for a single request): the answer with every explanation. `basic`: only the fields a machine filters on, exactly the projection of the full answer (AIP-157 partial responses).
+             * @default full
+             * @enum {string}
+             */
+            view?: "basic" | "full";
         };
         /** PlanResponse */
         PlanResponse: {
@@ -841,6 +1140,18 @@ export interface components {
              * @description Exact number of plans within the bounds.
              */
             total: number | null;
+        };
+        /**
+         * PortabilityOut
+         * @description Per export target, as measured with onnxruntime, jax and keras (JAX backend); docs/portability.md.
+         */
+        PortabilityOut: {
+            /** @description `jax.lax.conv_general_dilated` with lhs_dilation. */
+            jax: components["schemas"]["TargetVerdictOut"];
+            /** @description Keras 3 `Conv{N}DTranspose` (+ `Cropping{N}D`). */
+            keras: components["schemas"]["TargetVerdictOut"];
+            /** @description An ONNX ConvTranspose node (opset 17), run by onnxruntime. */
+            onnx: components["schemas"]["TargetVerdictOut"];
         };
         /**
          * Range
@@ -881,6 +1192,33 @@ export interface components {
             };
         };
         /**
+         * SearchBasicResponse
+         * @description /v1/search in the basic view: the exact count and the ranked page; `reason` and `nearest`
+         *     only when nothing fits.
+         */
+        SearchBasicResponse: {
+            /**
+             * Candidates
+             * @description This page, best first.
+             */
+            candidates: components["schemas"]["CandidateBasicOut"][];
+            /**
+             * Nearest
+             * @description Only when total is 0: the nearest reachable sizes below and above.
+             */
+            nearest?: components["schemas"]["NearestBasicOut"][] | null;
+            /**
+             * Reason
+             * @description Only when total is 0: which bound blocks the request.
+             */
+            reason?: string | null;
+            /**
+             * Total
+             * @description Number of valid configurations in the whole space.
+             */
+            total: number;
+        };
+        /**
          * SearchBatchRequest
          * @description Many /v1/search requests, answered in order; one item's failure does not fail the others.
          * @example {
@@ -912,14 +1250,21 @@ export interface components {
             queries: {
                 [key: string]: unknown;
             }[];
+            /**
+             * View
+             * @description The view of every item's answer, set once for the batch: `basic` (the default for batches) or `full`. Items themselves take no `view`.
+             * @default basic
+             * @enum {string}
+             */
+            view?: "basic" | "full";
         };
         /** SearchBatchResponse */
         SearchBatchResponse: {
             /**
              * Results
-             * @description In request order.
+             * @description In request order, in the batch's view.
              */
-            results: (components["schemas"]["SearchResponse"] | components["schemas"]["BatchError"])[];
+            results: (components["schemas"]["SearchResponse"] | components["schemas"]["SearchBasicResponse"] | components["schemas"]["BatchError"])[];
         };
         /**
          * SearchRequest
@@ -1035,6 +1380,11 @@ export interface components {
                 min?: number | null;
                 values?: number[] | null;
             } | null;
+            /**
+             * Portable To
+             * @description Keep only layers that export exactly to every one of these targets (see `portability`); `total` counts them exactly.
+             */
+            portable_to?: ("onnx" | "jax" | "keras")[];
             /** @description Strides to consider. Default 1..8. */
             stride?: number | number[] | {
                 max?: number | null;
@@ -1054,6 +1404,13 @@ export interface components {
              * @enum {string}
              */
             verify?: "none" | "meta" | "device";
+            /**
+             * View
+             * @description `full` (the default for a single request): the answer with every explanation. `basic`: only the fields a machine filters on, exactly the projection of the full answer (AIP-157 partial responses).
+             * @default full
+             * @enum {string}
+             */
+            view?: "basic" | "full";
         };
         /** SearchResponse */
         SearchResponse: {
@@ -1093,6 +1450,21 @@ export interface components {
             total: number;
         };
         /**
+         * ShapeBasicResponse
+         * @description /v1/shape in the basic view: the verdict only.
+         */
+        ShapeBasicResponse: {
+            /** @description The first rule PyTorch would refuse; null when valid. */
+            error: components["schemas"]["ErrorCodeOut"] | null;
+            /**
+             * Output Size
+             * @description PyTorch's output spatial size; null when invalid.
+             */
+            output_size: number[] | null;
+            /** Valid */
+            valid: boolean;
+        };
+        /**
          * ShapeBatchRequest
          * @description The NAS filter: many /v1/shape requests, each answered alone, in order.
          * @example {
@@ -1121,14 +1493,21 @@ export interface components {
             queries: {
                 [key: string]: unknown;
             }[];
+            /**
+             * View
+             * @description The view of every item's answer, set once for the batch: `basic` (the default for batches) or `full`. Items themselves take no `view`.
+             * @default basic
+             * @enum {string}
+             */
+            view?: "basic" | "full";
         };
         /** ShapeBatchResponse */
         ShapeBatchResponse: {
             /**
              * Results
-             * @description In request order.
+             * @description In request order, in the batch's view.
              */
-            results: (components["schemas"]["ShapeResponse"] | components["schemas"]["BatchError"])[];
+            results: (components["schemas"]["ShapeResponse"] | components["schemas"]["ShapeBasicResponse"] | components["schemas"]["BatchError"])[];
         };
         /**
          * ShapeRequest
@@ -1212,6 +1591,13 @@ export interface components {
              * @default 1
              */
             stride?: number | number[];
+            /**
+             * View
+             * @description `full` (the default for a single request): the answer with every explanation. `basic`: only the fields a machine filters on, exactly the projection of the full answer (AIP-157 partial responses).
+             * @default full
+             * @enum {string}
+             */
+            view?: "basic" | "full";
         };
         /** ShapeResponse */
         ShapeResponse: {
@@ -1239,8 +1625,54 @@ export interface components {
             output_size: number[] | null;
             /** @description The overlap analysis; null when the layer is invalid. */
             overlap: components["schemas"]["OverlapOut"] | null;
+            /** @description Whether ONNX, JAX and Keras reproduce the layer; null when it is invalid. */
+            portability?: components["schemas"]["PortabilityOut"] | null;
             /** Valid */
             valid: boolean;
+        };
+        /**
+         * TargetCheckOut
+         * @description One export target run on the worker against PyTorch (CPU), same seeded input and weights.
+         */
+        TargetCheckOut: {
+            /**
+             * Error
+             * @description The runtime's own message, or why it was not run.
+             */
+            error?: string | null;
+            /**
+             * Max Abs Difference
+             * @description Largest |target − PyTorch| over the output.
+             */
+            max_abs_difference?: number | null;
+            /**
+             * Status
+             * @description `confirmed`: same size, values within float32 tolerance (1e-4 relative and absolute). `failed`: the runtime refused the layer or differs. `unavailable`: not installed on the worker.
+             * @enum {string}
+             */
+            status: "confirmed" | "failed" | "unavailable";
+            /**
+             * Version
+             * @description The runtime's version on the worker.
+             */
+            version?: string | null;
+        };
+        /**
+         * TargetVerdictOut
+         * @description Whether one export target reproduces the layer (size and values), as its runtime does.
+         */
+        TargetVerdictOut: {
+            /**
+             * Reason
+             * @description When refused: the rule the target's runtime applies.
+             */
+            reason?: string | null;
+            /**
+             * Status
+             * @description `exact`: the target gives PyTorch's output size and values (float32 tolerance) from PyTorch's weights, possibly with a helper op (a Keras Cropping layer). `refused`: it cannot.
+             * @enum {string}
+             */
+            status: "exact" | "refused";
         };
         /** ValidationError */
         ValidationError: {
@@ -1322,6 +1754,13 @@ export interface components {
              * @enum {string}
              */
             status: "confirmed" | "failed" | "unavailable";
+            /**
+             * Targets
+             * @description Per requested export target: the same layer run there.
+             */
+            targets?: {
+                [key: string]: components["schemas"]["TargetCheckOut"];
+            };
         } & {
             [key: string]: unknown;
         };
@@ -1417,6 +1856,11 @@ export interface components {
              * @default 5
              */
             repeats?: number;
+            /**
+             * Targets
+             * @description Also run each layer in these export targets on the same seeded input and weights, and report the largest absolute difference from PyTorch (CPU, float32).
+             */
+            targets?: ("onnx" | "jax" | "keras")[];
             /**
              * Timing
              * @description Measure forward latency (median of `repeats`).
@@ -1519,6 +1963,39 @@ export interface operations {
             };
         };
     };
+    "export-export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExportRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportResponse"];
+                };
+            };
+            /** @description A field out of its domain, or a layer PyTorch refuses at the size it meets (`invalid_layer`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     "ops-info": {
         parameters: {
             query?: never;
@@ -1558,10 +2035,54 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["InvertResponse"];
+                    "application/json": components["schemas"]["InvertResponse"] | components["schemas"]["InvertBasicResponse"];
                 };
             };
             /** @description A field out of its domain. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    "pictures-overlap_picture": {
+        parameters: {
+            query: {
+                /** @description Input size. An integer (for input_size: a square 2-D size), or comma-separated integers, one per dimension; a trailing comma makes a one-element array (`input_size=7,` is 1-D). */
+                input_size: string;
+                /** @description Kernel size. An integer (for input_size: a square 2-D size), or comma-separated integers, one per dimension; a trailing comma makes a one-element array (`input_size=7,` is 1-D). */
+                kernel_size: string;
+                /** @description Stride. An integer (for input_size: a square 2-D size), or comma-separated integers, one per dimension; a trailing comma makes a one-element array (`input_size=7,` is 1-D). */
+                stride?: string;
+                /** @description Padding. An integer (for input_size: a square 2-D size), or comma-separated integers, one per dimension; a trailing comma makes a one-element array (`input_size=7,` is 1-D). */
+                padding?: string;
+                /** @description Output padding. An integer (for input_size: a square 2-D size), or comma-separated integers, one per dimension; a trailing comma makes a one-element array (`input_size=7,` is 1-D). */
+                output_padding?: string;
+                /** @description Dilation. An integer (for input_size: a square 2-D size), or comma-separated integers, one per dimension; a trailing comma makes a one-element array (`input_size=7,` is 1-D). */
+                dilation?: string;
+                /** @description Also draw how each dimension is built: input pixels spread by the stride, kernel footprints, padding cropped from both ends, output_padding added. */
+                diagram?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A standalone SVG: 1-D as bars, 2-D as a grid, 3-D as its middle depth slice. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/svg+xml": string;
+                };
+            };
+            /** @description A field out of its domain (as /v1/shape words it), a layer PyTorch refuses (the code and message of /v1/shape's `error`), or a layer too large to draw (`too_large_to_draw`). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1591,7 +2112,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PlanResponse"];
+                    "application/json": components["schemas"]["PlanResponse"] | components["schemas"]["PlanBasicResponse"];
                 };
             };
             /** @description A field out of its domain, a search over the budget (`space_too_large`), or an option /v1/plan does not support. */
@@ -1624,7 +2145,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SearchResponse"];
+                    "application/json": components["schemas"]["SearchResponse"] | components["schemas"]["SearchBasicResponse"];
                 };
             };
             /** @description A field out of its domain, or a space over the budget (`space_too_large`, which says which bound to narrow), or `objective_unavailable` (latency without a verification worker). */
@@ -1699,7 +2220,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ShapeResponse"];
+                    "application/json": components["schemas"]["ShapeResponse"] | components["schemas"]["ShapeBasicResponse"];
                 };
             };
             /** @description A field out of its domain (names field and rule). */

@@ -7,7 +7,7 @@ recursively), which a single gathering router added for nothing.
 
 from fastapi import APIRouter
 
-from service.api.routes import batch, export, invert, ops, plan, search, shape, verify
+from service.api.routes import batch, export, invert, ops, pages, pictures, plan, search, shape, verify
 
 ROUTERS: tuple[APIRouter, ...] = (
     shape.router,
@@ -17,5 +17,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     plan.router,
     verify.router,
     export.router,
+    pictures.router,
     ops.router,
+    pages.router,
 )

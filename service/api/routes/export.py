@@ -4,9 +4,9 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from service.api.export_answers import answer_export
-from service.api.responses import ModelResponse
-from service.api.routing import OrjsonRoute
-from service.api.schemas import ErrorResponse, ExportRequest, ExportResponse
+from service.http.responses import ModelResponse
+from service.http.routing import OrjsonRoute
+from service.wire.schemas import ErrorResponse, ExportRequest, ExportResponse
 
 router = APIRouter(prefix="/v1", tags=["export"], route_class=OrjsonRoute)
 
