@@ -147,7 +147,8 @@ def table() -> str:
     for name, layers in (("1-D", one_d), ("2-D", two_d)):
         for target, (exact, rules, said, disagreements) in measure(layers).items():
             rule_text = "<br>".join(f"{text} ({count})" for text, count in rules.most_common()) or "none"
-            said_text = "<br>".join(f"`{text}` ({count})" for text, count in said.most_common()) or "none"
+            # Double backticks: the runtimes' words hold backticks of their own.
+            said_text = "<br>".join(f"`` {text} `` ({count})" for text, count in said.most_common()) or "none"
             lines.append(
                 f"| {name} | {target} | {exact} / {len(layers)} | {100 * exact / len(layers):.1f} % | "
                 f"{rule_text} | {said_text} | {disagreements} |"
