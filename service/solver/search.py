@@ -115,9 +115,29 @@ def search(
         example = search(
             input_size, size, bounds=bounds, tie_dims=tie_dims, objective=objective, limit=1, budget=budget
         )
-        if example.candidates:  # with portable_to, a size reachable in PyTorch may port nowhere
+        if not example.candidates and len(set(size)) == 1:
+            # portable_to: the nearest size PyTorch reaches may port nowhere; the nearest portable
+            # one lies further out (its layers are a subset). Square sizes step outwards.
+            step = -1 if direction == "below" else 1
+            for value in range(size[0] + step, max(size[0] + step * NEAREST_PORTABLE_STEPS, 0), step):
+                size = (value,) * len(size)
+                example = search(
+                    input_size,
+                    size,
+                    bounds=bounds,
+                    tie_dims=tie_dims,
+                    objective=objective,
+                    limit=1,
+                    budget=budget,
+                )
+                if example.candidates:
+                    break
+        if example.candidates:  # else no portable size within reach: none offered
             nearest.append(NearestSize(direction, size, example.candidates[0]))
     return SearchResult(ranked, [], reason, nearest)
+
+
+NEAREST_PORTABLE_STEPS = 64
 
 
 def _explain_empty(

@@ -138,3 +138,14 @@ def test_plan_portable_to_keeps_only_exact_layers(client: TestClient) -> None:
 def test_unknown_target_is_422(client: TestClient, field: str) -> None:
     response = client.post("/v1/search", json={"input_size": 7, "output_size": 14, field: ["tflite"]})
     assert response.status_code == 422
+
+
+def test_search_batch_items_filter_as_the_single_endpoint(client: TestClient) -> None:
+    query = {"input_size": [5], "output_size": [6], "kernel_size": 1, "stride": 1, "dilation": 2}
+    single = client.post("/v1/search", json={**query, "portable_to": ["onnx"]}).json()
+    batch = client.post(
+        "/v1/search/batch", json={"queries": [query, {**query, "portable_to": ["onnx"]}], "view": "full"}
+    ).json()["results"]
+    assert [item["total"] for item in batch] == [1, 0]
+    assert batch[1]["reason"] == single["reason"]
+    assert "none exports exactly to onnx" in single["reason"]

@@ -167,3 +167,20 @@ def test_portability_shortcut_is_the_verdicts(dims: list[tuple[int, ...]], group
     verdicts = portability(layer, groups)
     assert dict(verdicts) == {t: verdict(t, layer, groups) for t in TARGETS}
     assert (verdicts is ALL_EXACT) == all(v.status == "exact" for v in verdicts.values())
+
+
+def test_nearest_sizes_of_a_filtered_search_port() -> None:
+    # 5 -> 40 is out of reach; the nearest size offered must be the nearest that ports to Keras.
+    bounds = SearchBounds(
+        kernel_size=Bound(1, 4), stride=Bound(1, 3), dilation=Bound(1, 2), portable_to=("keras",)
+    )
+    result = search((5,), (40,), bounds=bounds)
+    assert result.total == 0
+    [below] = result.nearest
+    assert verdict("keras", below.example.layer).status == "exact"
+    # PyTorch's own nearest (stride 3 with dilation 2) is further out than Keras goes; nothing
+    # between the two ports.
+    [plain] = search((5,), (40,), bounds=replace(bounds, portable_to=())).nearest
+    assert plain.output_size[0] > below.output_size[0]
+    for size in range(below.output_size[0] + 1, plain.output_size[0] + 1):
+        assert search((5,), (size,), bounds=bounds).total == 0
