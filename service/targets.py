@@ -125,42 +125,103 @@ def run_onnx(layer: Layer, x: Array, weight: Array, bias: Array | None, *, group
 _SPATIAL = {1: "H", 2: "HW", 3: "DHW"}
 
 
-def jax_kernel(weight: Array, groups: int) -> Array:
-    """PyTorch's ``(C_in, C_out/g, *k)`` as a forward-convolution kernel ``(C_out, C_in/g, *k)``,
-    spatially flipped: a transposed convolution is the convolution of the stride-dilated input
-    with the flipped kernel."""
-    cin, cout_g, *kernel = weight.shape
-    grouped = weight.reshape(groups, cin // groups, cout_g, *kernel).swapaxes(1, 2)
-    forward = grouped.reshape(groups * cout_g, cin // groups, *kernel)
-    return np.ascontiguousarray(np.flip(forward, axis=tuple(range(2, forward.ndim))))
+def jax_code(layers: Sequence[Layer], groups: int) -> str:
+    """A JAX function ``conv_transpose(x, weights, biases)`` over PyTorch's layouts and weights:
+    the code /v1/export hands out and ``run_jax`` runs."""
+    ndim = len(layers[0])
+    spatial = _SPATIAL[ndim]
+    axes = tuple(range(2, 2 + ndim))
+    calls = []
+    for layer in layers:
+        enc = jax_encoding(layer, groups)
+        calls.append(
+            f"    x = _layer(x, next(w), next(b), padding={enc.padding!r}, "
+            f"lhs_dilation={enc.lhs_dilation!r}, rhs_dilation={enc.rhs_dilation!r})"
+        )
+    return "\n".join(
+        [
+            "import jax",
+            "import jax.numpy as jnp",
+            "",
+            "",
+            "def _layer(x, W, B, *, padding, lhs_dilation, rhs_dilation):",
+            "    # A transposed convolution is the convolution of the stride-dilated input with the",
+            f"    # flipped kernel: PyTorch's W (C_in, C_out // {groups}, *kernel) becomes",
+            f"    # (C_out, C_in // {groups}, *kernel), taps flipped.",
+            "    cin, cout_g, *kernel = W.shape",
+            f"    k = W.reshape({groups}, cin // {groups}, cout_g, *kernel).swapaxes(1, 2)",
+            f"    k = jnp.flip(k.reshape({groups} * cout_g, cin // {groups}, *kernel), axis={axes!r})",
+            "    y = jax.lax.conv_general_dilated(",
+            f"        x, k, window_strides={(1,) * ndim!r}, padding=padding, lhs_dilation=lhs_dilation,",
+            "        rhs_dilation=rhs_dilation,",
+            f'        dimension_numbers=("NC{spatial}", "OI{spatial}", "NC{spatial}"),',
+            f"        feature_group_count={groups}, precision=jax.lax.Precision.HIGHEST,",
+            "    )",
+            f"    return y if B is None else y + B.reshape(1, -1{', 1' * ndim})",
+            "",
+            "",
+            "def conv_transpose(x, weights, biases=None):",
+            '    """x: (N, C_in, *spatial); weights and biases: one per layer, as PyTorch holds them."""',
+            "    w = iter(weights)",
+            f"    b = iter(biases if biases is not None else [None] * {len(layers)})",
+            *calls,
+            "    return x",
+        ]
+    )
+
+
+def _exec(code: str) -> dict[str, Any]:
+    namespace: dict[str, Any] = {}
+    try:
+        exec(code, namespace)  # our own generated code: the exported code is the code that runs
+    except ImportError as exc:
+        raise TargetUnavailableError(f"{exc.name} is not installed here: {exc}") from exc
+    return namespace
 
 
 def run_jax(layer: Layer, x: Array, weight: Array, bias: Array | None, *, groups: int) -> Array:
-    """Run the layer as ``jax.lax.conv_general_dilated`` on the CPU, at float32's highest precision."""
-    jax = _runtime("jax")
-    enc = jax_encoding(layer, groups)
-    spatial = _SPATIAL[len(layer)]
+    """Run ``jax_code`` for the layer on the CPU, at float32's highest precision."""
+    conv_transpose = _exec(jax_code([layer], groups))["conv_transpose"]
     try:
-        y = jax.lax.conv_general_dilated(
-            x,
-            jax_kernel(weight, groups),
-            window_strides=(1,) * len(layer),
-            padding=enc.padding,
-            lhs_dilation=enc.lhs_dilation,
-            rhs_dilation=enc.rhs_dilation,
-            dimension_numbers=("NC" + spatial, "OI" + spatial, "NC" + spatial),
-            feature_group_count=enc.feature_group_count,
-            precision=jax.lax.Precision.HIGHEST,
-        )
+        y = conv_transpose(x, [weight], None if bias is None else [bias])
     except (TypeError, ValueError) as exc:
         raise _refused(exc) from exc
-    out = np.asarray(y)
-    if bias is not None:
-        out = out + bias.reshape(1, -1, *([1] * len(layer)))
-    return out
+    return np.asarray(y)
 
 
 # --------------------------------------------------------------------------------------- Keras
+
+
+def keras_code(layers: Sequence[Layer], channels: Sequence[int], bias: bool) -> str:
+    """A Keras 3 layer list (channels last) and how to load PyTorch's weights into it: the code
+    /v1/export hands out and ``run_keras`` runs. Keras's kernel is ``(*k, C_out, C_in)`` and,
+    like PyTorch's, is not flipped."""
+    ndim = len(layers[0])
+    lines = ["import keras", "", "# Channels last (Keras's default): x is (N, *spatial, C_in).", "layers = ["]
+    for n, layer in enumerate(layers):
+        enc = keras_encoding(layer)
+        lines.append(
+            f"    keras.layers.Conv{ndim}DTranspose({channels[n + 1]}, kernel_size={enc.kernel_size!r}, "
+            f'strides={enc.strides!r}, padding="valid", output_padding={enc.output_padding!r}, '
+            f"dilation_rate={enc.dilation_rate!r}, use_bias={bias!r}),"
+        )
+        if any(any(pair) for pair in enc.cropping):
+            crop = enc.cropping[0] if ndim == 1 else enc.cropping
+            lines.append(f"    keras.layers.Cropping{ndim}D(cropping={crop!r}),")
+    permute = (*range(2, 2 + ndim), 1, 0)
+    lines += [
+        "]",
+        "",
+        "",
+        "def load_torch_weights(weights, biases=None):",
+        '    """Numpy arrays as PyTorch holds them; build the layers first (keras.Sequential(...).build)."""',
+        "    # PyTorch's (C_in, C_out, *kernel) is Keras's (*kernel, C_out, C_in): same taps, no flip.",
+        '    convs = [layer for layer in layers if hasattr(layer, "kernel_size")]',
+        "    for n, layer in enumerate(convs):",
+        f"        kernel = weights[n].transpose{permute!r}",
+        "        layer.set_weights([kernel] if biases is None else [kernel, biases[n]])",
+    ]
+    return "\n".join(lines)
 
 
 def _keras() -> Any:
@@ -173,33 +234,17 @@ def _keras() -> Any:
 
 
 def run_keras(layer: Layer, x: Array, weight: Array, bias: Array | None, *, groups: int) -> Array:
-    """Run the layer as Keras ``Conv{N}DTranspose`` (+ ``Cropping{N}D``), channels last, JAX backend.
-
-    Keras's kernel is ``(*k, C_out, C_in)`` and, like PyTorch's, is not flipped.
-    """
+    """Run ``keras_code`` for the layer (channels last, JAX backend) with PyTorch's weights."""
     keras = _keras()
-    ndim = len(layer)
-    enc = keras_encoding(layer)
-    cout = weight.shape[1] * groups
+    cin, cout = x.shape[1], weight.shape[1] * groups
     channels_last = np.moveaxis(x, 1, -1)
-    kernel = np.moveaxis(weight, (0, 1), (-1, -2))
     try:
-        conv = getattr(keras.layers, f"Conv{ndim}DTranspose")(
-            filters=cout,
-            kernel_size=enc.kernel_size,
-            strides=enc.strides,
-            padding="valid",
-            output_padding=enc.output_padding,
-            dilation_rate=enc.dilation_rate,
-            use_bias=bias is not None,
-        )
-        conv.build(channels_last.shape)
-        conv.set_weights([kernel] if bias is None else [kernel, bias])
-        y = conv(channels_last)
-        if any(any(pair) for pair in enc.cropping):
-            crop = enc.cropping[0] if ndim == 1 else enc.cropping
-            y = getattr(keras.layers, f"Cropping{ndim}D")(cropping=crop)(y)
-    except ValueError as exc:  # Keras validates its arguments with ValueError
+        namespace = _exec(keras_code([layer], [cin, cout], bias is not None))
+        model = keras.Sequential(namespace["layers"])
+        model.build(channels_last.shape)
+        namespace["load_torch_weights"]([weight], None if bias is None else [bias])
+        y = model(channels_last)
+    except ValueError as exc:  # Keras validates its arguments (and weight shapes) with ValueError
         raise _refused(exc) from exc
     return np.moveaxis(np.asarray(y), -1, 1)
 

@@ -1,8 +1,8 @@
 """/v1/export answers: a layer (or a plan) written as ONNX, JAX or Keras, from solver.portability's encodings.
 
-The code printed here and the runners in service/targets.py read the same encodings; the tests
-run this code (tests/differential/test_export_vs_torch.py) against PyTorch with its own weights.
-onnx is imported only to build a model (``service.targets.onnx_model``), never torch.
+The JAX and Keras code is service/targets.py's, the code the worker runs for /v1/verify targets;
+tests/differential/test_export_vs_torch.py runs what this endpoint returns against PyTorch with
+its own weights. onnx is imported only to build a model (``onnx_model``); torch never.
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ from collections.abc import Sequence
 from service.api.dims import dims, ndim_of
 from service.solver.enumeration import DimParams
 from service.solver.errors import SolverError
-from service.solver.portability import jax_encoding, keras_encoding, onnx_encoding, verdict
+from service.solver.portability import onnx_encoding, verdict
 from service.solver.rules import check_layer
 from service.solver.sizes import Dims
+from service.targets import jax_code, keras_code, onnx_model
 from service.wire.schemas import ExportRequest, ExportResponse, LayerIn, TargetVerdictOut
 
 Layer = tuple[DimParams, ...]
 _FIELDS = ("kernel_size", "stride", "padding", "output_padding", "dilation")
-_SPATIAL = {1: "H", 2: "HW", 3: "DHW"}
 
 
 def _layers(request: ExportRequest) -> tuple[Dims, list[Layer]]:
@@ -96,79 +96,6 @@ def onnx_code(layers: Sequence[Layer], groups: int) -> str:
     return "\n".join(lines)
 
 
-def jax_code(layers: Sequence[Layer], groups: int) -> str:
-    """A JAX function ``conv_transpose(x, weights, biases)`` over PyTorch's layouts and weights."""
-    ndim = len(layers[0])
-    spatial = _SPATIAL[ndim]
-    axes = tuple(range(2, 2 + ndim))
-    calls = []
-    for layer in layers:
-        enc = jax_encoding(layer, groups)
-        calls.append(
-            f"    x = _layer(x, next(w), next(b), padding={enc.padding!r}, "
-            f"lhs_dilation={enc.lhs_dilation!r}, rhs_dilation={enc.rhs_dilation!r})"
-        )
-    return "\n".join(
-        [
-            "import jax",
-            "import jax.numpy as jnp",
-            "",
-            "",
-            "def _layer(x, W, B, *, padding, lhs_dilation, rhs_dilation):",
-            f"    # PyTorch's W is (C_in, C_out // {groups}, *kernel): regroup to (C_out, C_in // {groups}, "
-            "*kernel) and flip the taps.",
-            "    cin, cout_g, *kernel = W.shape",
-            f"    k = W.reshape({groups}, cin // {groups}, cout_g, *kernel).swapaxes(1, 2)",
-            f"    k = jnp.flip(k.reshape({groups} * cout_g, cin // {groups}, *kernel), axis={axes!r})",
-            "    y = jax.lax.conv_general_dilated(",
-            f"        x, k, window_strides={(1,) * ndim!r}, padding=padding, lhs_dilation=lhs_dilation,",
-            "        rhs_dilation=rhs_dilation,",
-            f'        dimension_numbers=("NC{spatial}", "OI{spatial}", "NC{spatial}"),',
-            f"        feature_group_count={groups}, precision=jax.lax.Precision.HIGHEST,",
-            "    )",
-            f"    return y if B is None else y + B.reshape(1, -1{', 1' * ndim})",
-            "",
-            "",
-            "def conv_transpose(x, weights, biases=None):",
-            '    """x: (N, C_in, *spatial); weights and biases: one per layer, as PyTorch holds them."""',
-            "    w = iter(weights)",
-            f"    b = iter(biases if biases is not None else [None] * {len(layers)})",
-            *calls,
-            "    return x",
-        ]
-    )
-
-
-def keras_code(layers: Sequence[Layer], channels: Sequence[int], bias: bool) -> str:
-    """A Keras 3 layer list (channels last) and how to load PyTorch's weights into it."""
-    ndim = len(layers[0])
-    lines = ["import keras", "", "# Channels last (Keras's default): x is (N, *spatial, C_in).", "layers = ["]
-    for n, layer in enumerate(layers):
-        enc = keras_encoding(layer)
-        lines.append(
-            f"    keras.layers.Conv{ndim}DTranspose({channels[n + 1]}, kernel_size={enc.kernel_size!r}, "
-            f'strides={enc.strides!r}, padding="valid", output_padding={enc.output_padding!r}, '
-            f"dilation_rate={enc.dilation_rate!r}, use_bias={bias!r}),"
-        )
-        if any(any(pair) for pair in enc.cropping):
-            crop = enc.cropping[0] if ndim == 1 else enc.cropping
-            lines.append(f"    keras.layers.Cropping{ndim}D(cropping={crop!r}),")
-    permute = (*range(2, 2 + ndim), 1, 0)
-    lines += [
-        "]",
-        "",
-        "",
-        "def load_torch_weights(weights, biases=None):",
-        '    """Numpy arrays as PyTorch holds them; build the layers first (keras.Sequential(...).build)."""',
-        "    # PyTorch's (C_in, C_out, *kernel) is Keras's (*kernel, C_out, C_in): same taps, no flip.",
-        '    convs = [layer for layer in layers if hasattr(layer, "kernel_size")]',
-        "    for n, layer in enumerate(convs):",
-        f"        kernel = weights[n].transpose{permute!r}",
-        "        layer.set_weights([kernel] if biases is None else [kernel, biases[n]])",
-    ]
-    return "\n".join(lines)
-
-
 def answer_export(request: ExportRequest) -> ExportResponse:
     input_size, layers = _layers(request)
     channels = _channels(request, len(layers))
@@ -186,8 +113,6 @@ def answer_export(request: ExportRequest) -> ExportResponse:
     if not reasons:
         if request.target == "onnx":
             code = onnx_code(layers, request.groups)
-            from service.targets import onnx_model  # numpy and onnx: only when a model is asked for
-
             built = onnx_model(
                 layers,
                 in_channels=channels[0],
