@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from service.api.dims import dims, ndim_of
 from service.api.explain import JSON, layer_dict, module_name, snippet
-from service.api.search_answers import channel_reason, search_bounds
+from service.api.search_answers import channel_reason, groups_reason, search_bounds
 from service.api.shape_answers import shape_answer
 from service.api.views import basic_invert, basic_plan
 from service.solver.cost import layer_cost
@@ -173,6 +173,9 @@ def answer_plan(request: PlanRequest, *, max_transitions: int) -> PlanResponse |
         )
     options = _plan_options(request)
     schedule = _channel_schedule(request, options)
+    blocked = groups_reason(request.portable_to, request.groups)
+    if blocked:
+        raise SolverError("not_portable", f"portable_to: {blocked}", field="portable_to")
     class_of, start, goal = classes_of(input_size, output_size)
     if not request.tie_dims:
         # Every dimension its own class, planned on its own (see solver.plans.plan_untied).

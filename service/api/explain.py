@@ -19,6 +19,7 @@ from typing import Any
 from service.solver.cost import layer_cost
 from service.solver.enumeration import DimParams
 from service.solver.overlap import DimOverlap, combine, dim_overlap, periodic_pattern
+from service.solver.portability import ALL_EXACT, portability
 from service.solver.ranking import artifacts
 from service.solver.sizes import Dims, formula
 
@@ -111,6 +112,27 @@ def overlap_dict(input_size: Sequence[int], layer: Sequence[DimParams]) -> JSON:
         },
         "dims": [out for _, _, out in parts],
     }
+
+
+_ALL_EXACT: JSON = {target: verdict._asdict() for target, verdict in ALL_EXACT.items()}
+
+
+def portability_dict(layer: tuple[DimParams, ...], groups: int = 1) -> JSON:
+    """Each export target's verdict (``solver.portability``), as ``PortabilityOut`` documents it.
+
+    The all-exact answer (most layers) is one shared dict, like the cached overlap dicts.
+
+    >>> portability_dict((DimParams(2, 1, 2, 0, 1),))["onnx"]["status"]
+    'refused'
+    """
+    verdicts = portability(layer, groups)
+    return _ALL_EXACT if verdicts is ALL_EXACT else _refusals_dict(layer, groups)
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _refusals_dict(layer: tuple[DimParams, ...], groups: int) -> JSON:
+    # Worded refusals cost ~20 µs; a batch repeats its layers, so each is worded once.
+    return {target: verdict._asdict() for target, verdict in portability(layer, groups).items()}
 
 
 @functools.lru_cache(maxsize=1 << 14)

@@ -22,6 +22,7 @@ from service.api.explain import (
     layer_dict,
     module_name,
     overlap_dict,
+    portability_dict,
     snippet,
 )
 from service.api.gc_pause import gc_paused
@@ -29,6 +30,7 @@ from service.api.views import basic_search
 from service.http.errors import batch_item_error, validation_error_item
 from service.solver.enumeration import SearchBounds, triple_budget_error
 from service.solver.errors import SolverError
+from service.solver.portability import layer_refusal
 from service.solver.ranking import RankedCandidate
 from service.solver.rules import check_layer
 from service.solver.search import Budget, search
@@ -71,6 +73,7 @@ def candidate_dict(
             bias=context.bias,
         ),
         "overlap": overlap_dict(input_size, layer),
+        "portability": portability_dict(tuple(layer), context.groups),
         "verification": None,
     }
 
@@ -92,6 +95,12 @@ def channel_reason(context: ChannelContext) -> str | None:
     return "; ".join(v.message for v in check.violations) or None
 
 
+def groups_reason(targets: Sequence[str], groups: int) -> str | None:
+    """A target that refuses every layer with these groups (Keras has none), else None."""
+    refusals = [reason for target in targets if (reason := layer_refusal(target, (1,), (1,), groups))]
+    return "; ".join(refusals) or None
+
+
 def search_bounds(request: LayerBounds) -> SearchBounds:
     return SearchBounds(
         kernel_size=request.kernel_size.to_bound(1),
@@ -99,6 +108,7 @@ def search_bounds(request: LayerBounds) -> SearchBounds:
         dilation=request.dilation.to_bound(1),
         padding=request.padding.to_bound(0) if request.padding is not None else None,
         output_padding=request.output_padding.to_bound(0) if request.output_padding is not None else None,
+        portable_to=tuple(dict.fromkeys(request.portable_to)),
     )
 
 
@@ -142,7 +152,7 @@ def answer_search(request: SearchQuery, budget: Budget, *, basic: bool = False) 
         "reason": None,
         "nearest": [],
     }
-    blocked = channel_reason(request)
+    blocked = channel_reason(request) or groups_reason(request.portable_to, request.groups)
     if blocked:
         # Like /v1/shape, a rule PyTorch enforces is an answer: nothing in the space is valid.
         answer["reason"] = blocked

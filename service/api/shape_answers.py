@@ -18,7 +18,7 @@ import orjson
 from pydantic import ConfigDict, Field, StrictBool, StrictInt, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
-from service.api.explain import JSON, cost_dict, module_name, overlap_dict
+from service.api.explain import JSON, cost_dict, module_name, overlap_dict, portability_dict
 from service.api.gc_pause import gc_paused
 from service.http.errors import batch_item_error, validation_error_item
 from service.solver import limits
@@ -167,6 +167,7 @@ def _full_answer(
         ],
         "cost": None,
         "overlap": None,
+        "portability": None,
     }
     if not errors:
         answer["output_size"] = output_size
@@ -179,9 +180,9 @@ def _full_answer(
             batch_size=get("batch_size", 1),
             bias=get("bias", True),
         )
-        answer["overlap"] = overlap_dict(
-            input_size, list(map(DimParams, kernel_size, stride, dilation, padding, output_padding))
-        )
+        params = tuple(map(DimParams, kernel_size, stride, dilation, padding, output_padding))
+        answer["overlap"] = overlap_dict(input_size, params)
+        answer["portability"] = portability_dict(params, get("groups", 1))
     return answer
 
 

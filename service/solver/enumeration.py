@@ -14,20 +14,11 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from service.solver.errors import SolverError
+from service.solver.params import DimParams as DimParams  # re-exported: its home before params.py
+from service.solver.portability import option_filter
 from service.solver.sizes import Dims
-
-
-class DimParams(NamedTuple):
-    """One dimension of a layer. Field order is the documented tie-break order."""
-
-    kernel_size: int
-    stride: int
-    dilation: int
-    padding: int
-    output_padding: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +116,8 @@ class SearchBounds:
     dilation: Bound = field(default_factory=lambda: Bound(1, 1))
     padding: Bound | None = None
     output_padding: Bound | None = None
+    # Keep only layers that export exactly to these targets (solver.portability).
+    portable_to: tuple[str, ...] = ()
 
     def triples(self) -> Iterator[tuple[int, int, int]]:
         for k in self.kernel_size:
@@ -219,6 +212,15 @@ def build_space(
     # Square sizes are the common case: solve each distinct (input, output) pair once.
     pairs = list(dict.fromkeys(zip(input_size, output_size, strict=True)))
     solved = {pair: _solve_pair(*pair, bounds) for pair in pairs}
+    accept = option_filter(bounds.portable_to, tie_dims=tie_dims)
+    if accept is not None:
+        # The rules are per option (or per triple), so filtering options keeps every count exact.
+        solved = {
+            pair: {
+                triple: kept for triple, options in table.items() if (kept := tuple(filter(accept, options)))
+            }
+            for pair, table in solved.items()
+        }
     option_count = sum(len(options) for per_triple in solved.values() for options in per_triple.values())
     if option_count > max_options:
         raise SolverError(
@@ -231,6 +233,8 @@ def build_space(
         per_dim = [
             tuple(option for triple in sorted(table) for option in table[triple]) for table in per_pair
         ]
+        if "keras" in bounds.portable_to:
+            return SearchSpace(input_size, output_size, tie_dims, _stride_or_dilation_groups(per_dim))
         groups = [tuple(per_dim)] if all(per_dim) else []
         return SearchSpace(input_size, output_size, tie_dims, tuple(groups))
     shared = set(per_pair[0]).intersection(*per_pair[1:])
@@ -265,3 +269,24 @@ def _solve_pair(
                     base = (input_size - 1) * s + reach
                     table[k, s, d] = tuple(DimParams(k, s, d, p, 2 * p - base) for p in pads)
     return table
+
+
+def _stride_or_dilation_groups(
+    per_dim: list[tuple[DimParams, ...]],
+) -> tuple[tuple[tuple[DimParams, ...], ...], ...]:
+    """Untied layers that Keras accepts (``portability.layer_refusal``: no stride > 1 in any
+    dimension together with a dilation > 1 in any), as disjoint products: every dilation 1; or
+    every stride 1 with the first dilation > 1 in dimension j (before it dilation 1, after it any).
+    """
+    undilated = [tuple(p for p in options if p.dilation == 1) for options in per_dim]
+    unstrided = [tuple(p for p in options if p.stride == 1) for options in per_dim]
+    groups = [tuple(undilated)]
+    for j in range(len(per_dim)):
+        groups.append(
+            (
+                *(tuple(p for p in options if p.dilation == 1) for options in unstrided[:j]),
+                tuple(p for p in unstrided[j] if p.dilation > 1),
+                *unstrided[j + 1 :],
+            )
+        )
+    return tuple(group for group in groups if all(group))

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from service.solver.enumeration import Bound, DimParams, SearchBounds
 from service.solver.errors import SolverError
+from service.solver.portability import option_filter
 from service.solver.sizes import Dims
 
 State = tuple[int, ...]  # one size per class
@@ -80,6 +81,8 @@ class _Planner:
         self.edges = 0
         per_triple: dict[tuple[int, int, int], dict[int, list[DimParams]]] = {}
         gains: set[tuple[int, int]] = set()
+        # A layer's dimensions share (kernel, stride, dilation) here, so every rule is per option.
+        accept = option_filter(bounds.portable_to, tie_dims=True)
         for k, s, d in bounds.triples():
             pads = bounds.padding if bounds.padding is not None else Bound(0, d * (k - 1))
             ops = [
@@ -88,7 +91,9 @@ class _Planner:
             by_offset: defaultdict[int, list[DimParams]] = defaultdict(list)
             for p in pads:
                 for op in ops:
-                    by_offset[d * (k - 1) + 1 - 2 * p + op].append(DimParams(k, s, d, p, op))
+                    params = DimParams(k, s, d, p, op)
+                    if accept is None or accept(params):
+                        by_offset[d * (k - 1) + 1 - 2 * p + op].append(params)
             if by_offset:
                 per_triple[k, s, d] = by_offset
                 gains.add((s, max(by_offset)))
@@ -348,6 +353,13 @@ def plan_untied(
     its dimension's best ``limit`` is beaten by ``limit`` plans that swap it for a better one).
     Scores add over dimensions, so objectives that multiply across dimensions do not apply.
     """
+    if "keras" in bounds.portable_to:
+        raise SolverError(
+            "unsupported",
+            "portable_to keras needs tie_dims true for plans: Keras's stride/dilation rule spans "
+            "dimensions, which untied plans choose apart",
+            field="portable_to",
+        )
     lengths = (
         sorted(options.lengths) if options.lengths else range(options.min_layers, options.max_layers + 1)
     )
@@ -465,10 +477,13 @@ def _same_layer_plans(
     """Every layer identical: apply each candidate layer to ``start`` up to ``max_layers`` times."""
     found: list[Entry] = []
     tried = 0
+    accept = option_filter(bounds.portable_to, tie_dims=True)
     for k, s, d in bounds.triples():
         pads = bounds.padding if bounds.padding is not None else Bound(0, d * (k - 1))
         ops = [op for op in range(max(s, d)) if bounds.output_padding is None or op in bounds.output_padding]
         per_class = [DimParams(k, s, d, p, op) for p in pads for op in ops]
+        if accept is not None:
+            per_class = list(filter(accept, per_class))
         tried += len(per_class) ** len(start) * options.max_layers
         if tried > max_edges:
             raise SolverError(

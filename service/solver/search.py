@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from service.solver.enumeration import Bound, SearchBounds, build_space
+from service.solver.portability import verdict
 from service.solver.ranking import Objective, RankedCandidate, RankedSpace, rank_space
 from service.solver.reachable import Reach, reach, reach_any
 from service.solver.sizes import Dims
@@ -84,14 +85,59 @@ def search(
     ranked = rank_space(space, objective)
     if ranked.total:
         return SearchResult(ranked, ranked.page(offset=offset, limit=limit))
+    if bounds.portable_to:
+        unfiltered = replace(bounds, portable_to=())
+        everything = search(
+            input_size,
+            output_size,
+            bounds=unfiltered,
+            tie_dims=tie_dims,
+            objective=objective,
+            limit=1,
+            budget=budget,
+        )
+        if everything.total:
+            best = everything.candidates[0].layer
+            refusals = [
+                f"{target}: {v.reason}"
+                for target in bounds.portable_to
+                if (v := verdict(target, best)).reason is not None
+            ]
+            reason = (
+                f"{everything.total} layers map {list(input_size)} to {list(output_size)} within the bounds, "
+                f"but none exports exactly to {', '.join(bounds.portable_to)}; the best of them: "
+                + "; ".join(refusals)
+            )
+            return SearchResult(ranked, [], reason)
     reason, sizes = _explain_empty(input_size, output_size, bounds, tie_dims=tie_dims)
     nearest: list[NearestSize] = []
     for direction, size in sizes:
         example = search(
             input_size, size, bounds=bounds, tie_dims=tie_dims, objective=objective, limit=1, budget=budget
         )
-        nearest.append(NearestSize(direction, size, example.candidates[0]))
+        if not example.candidates and len(set(size)) == 1:
+            # portable_to: the nearest size PyTorch reaches may port nowhere; the nearest portable
+            # one lies further out (its layers are a subset). Square sizes step outwards.
+            step = -1 if direction == "below" else 1
+            for value in range(size[0] + step, max(size[0] + step * NEAREST_PORTABLE_STEPS, 0), step):
+                size = (value,) * len(size)
+                example = search(
+                    input_size,
+                    size,
+                    bounds=bounds,
+                    tie_dims=tie_dims,
+                    objective=objective,
+                    limit=1,
+                    budget=budget,
+                )
+                if example.candidates:
+                    break
+        if example.candidates:  # else no portable size within reach: none offered
+            nearest.append(NearestSize(direction, size, example.candidates[0]))
     return SearchResult(ranked, [], reason, nearest)
+
+
+NEAREST_PORTABLE_STEPS = 64
 
 
 def _explain_empty(

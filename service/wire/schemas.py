@@ -242,6 +242,27 @@ class DimensionOut(BaseModel):
     derivation: str = Field(description="The forward formula with this dimension's numbers.")
 
 
+Target = Literal["onnx", "jax", "keras"]
+
+
+class TargetVerdictOut(BaseModel):
+    """Whether one export target reproduces the layer (size and values), as its runtime does."""
+
+    status: Literal["exact", "refused"] = Field(
+        description="`exact`: the target gives PyTorch's output size and values (float32 tolerance) from "
+        "PyTorch's weights, possibly with a helper op (a Keras Cropping layer). `refused`: it cannot."
+    )
+    reason: str | None = Field(None, description="When refused: the rule the target's runtime applies.")
+
+
+class PortabilityOut(BaseModel):
+    """Per export target, as measured with onnxruntime, jax and keras (JAX backend); docs/portability.md."""
+
+    onnx: TargetVerdictOut = Field(description="An ONNX ConvTranspose node (opset 17), run by onnxruntime.")
+    jax: TargetVerdictOut = Field(description="`jax.lax.conv_general_dilated` with lhs_dilation.")
+    keras: TargetVerdictOut = Field(description="Keras 3 `Conv{N}DTranspose` (+ `Cropping{N}D`).")
+
+
 class ErrorCodeOut(BaseModel):
     """The basic view of an error: its stable code and the dimension it failed in."""
 
@@ -267,6 +288,9 @@ class ShapeResponse(BaseModel):
     dimensions: list[DimensionOut]
     cost: CostOut | None = Field(description="Parameters and MACs; null when the layer is invalid.")
     overlap: OverlapOut | None = Field(description="The overlap analysis; null when the layer is invalid.")
+    portability: PortabilityOut | None = Field(
+        None, description="Whether ONNX, JAX and Keras reproduce the layer; null when it is invalid."
+    )
 
 
 def _range_shorthands(schema: dict[str, Any]) -> None:
@@ -406,6 +430,12 @@ class LayerBounds(BaseModel):
     output_padding: OutputPaddingBound = Field(
         None, description="Output paddings to consider. Default: the legal 0..max(stride, dilation)−1."
     )
+    portable_to: list[Target] = Field(
+        default_factory=list,
+        max_length=3,
+        description="Keep only layers that export exactly to every one of these targets (see "
+        "`portability`); `total` counts them exactly.",
+    )
 
 
 class SearchQuery(ChannelContext, LayerBounds):
@@ -498,6 +528,24 @@ class VerifyRequest(ChannelContext):
         False, description="Compare with a float64 CPU reference of the same weights; report the max error."
     )
     repeats: StrictInt = Field(5, ge=1, le=limits.MAX_VERIFY_REPEATS, description="Timed runs per layer.")
+    targets: list[Target] = Field(
+        default_factory=list,
+        max_length=3,
+        description="Also run each layer in these export targets on the same seeded input and weights, "
+        "and report the largest absolute difference from PyTorch (CPU, float32).",
+    )
+
+
+class TargetCheckOut(BaseModel):
+    """One export target run on the worker against PyTorch (CPU), same seeded input and weights."""
+
+    status: Literal["confirmed", "failed", "unavailable"] = Field(
+        description="`confirmed`: same size, values within float32 tolerance (1e-4 relative and absolute). "
+        "`failed`: the runtime refused the layer or differs. `unavailable`: not installed on the worker."
+    )
+    max_abs_difference: float | None = Field(None, description="Largest |target − PyTorch| over the output.")
+    error: str | None = Field(None, description="The runtime's own message, or why it was not run.")
+    version: str | None = Field(None, description="The runtime's version on the worker.")
 
 
 class VerificationOut(BaseModel):
@@ -527,6 +575,9 @@ class VerificationOut(BaseModel):
         default_factory=list, description="Devices (or kernels, by the solver's rules) that refuse it."
     )
     cached: bool = Field(False, description="Answered from the worker's result cache.")
+    targets: dict[str, TargetCheckOut] = Field(
+        default_factory=dict, description="Per requested export target: the same layer run there."
+    )
 
 
 class VerifyResponse(BaseModel):
@@ -554,6 +605,7 @@ class CandidateOut(BaseModel):
     snippet: str = Field(description="A ready-to-paste PyTorch constructor.")
     cost: CostOut
     overlap: OverlapOut
+    portability: PortabilityOut
     verification: VerificationOut | None = None
 
 
@@ -855,3 +907,62 @@ class SearchBatchResponse(BaseModel):
     results: list[SearchResponse | SearchBasicResponse | BatchError] = Field(
         description="In request order, in the batch's view."
     )
+
+
+class ExportRequest(ChannelContext):
+    """A layer (or a plan's layers) written for one export target."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "input_size": 7,
+                    "layer": {"kernel_size": 3, "stride": 2, "padding": 1, "output_padding": 1},
+                    "target": "onnx",
+                    "in_channels": 8,
+                    "out_channels": 4,
+                },
+            ]
+        },
+    )
+
+    input_size: Size
+    layer: LayerIn | None = Field(None, description="One layer; give this or `layers`.")
+    layers: list[LayerIn] | None = Field(
+        None,
+        min_length=1,
+        max_length=limits.MAX_PLAN_LAYERS,
+        description="A plan's layers in order; every layer maps in_channels to out_channels except as "
+        "`channels` says.",
+    )
+    channels: list[StrictInt] | None = Field(
+        None,
+        min_length=2,
+        max_length=limits.MAX_PLAN_LAYERS + 1,
+        description="With `layers`: one channel count per size (layers + 1 entries), as in /v1/plan.",
+    )
+    target: Target
+
+    @model_validator(mode="after")
+    def _one_of_layer_or_layers(self) -> ExportRequest:
+        if (self.layer is None) == (self.layers is None):
+            raise ValueError("give exactly one of `layer` and `layers`")
+        return self
+
+
+class ExportResponse(BaseModel):
+    target: Target
+    portability: TargetVerdictOut = Field(
+        description="The target's verdict: `exact` when every layer ports exactly; else each refusing "
+        "layer's rule (prefixed `layer n:` for several layers)."
+    )
+    code: str | None = Field(
+        description="Equivalent code: the ONNX node's attributes, a JAX function, or a Keras layer stack; "
+        "null when a layer is refused."
+    )
+    onnx_model_base64: str | None = Field(
+        description="For `onnx`: the model file (opset 17), base64. Graph inputs `x` and `W` (`B` with a "
+        "bias) in PyTorch's layouts, or `W0`, `B0`, `W1`, ... for several layers; output `y`."
+    )
+    output_size: list[int] = Field(description="The size after the last layer.")

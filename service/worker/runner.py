@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import gc
+import importlib.metadata
 import math
 import statistics
 import time
@@ -15,12 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 
+from service import targets
 from service.solver import limits
+from service.solver.params import DimParams
 from service.solver.rules import check_layer
 from service.solver.sizes import Dims, broadcast, resolve_ndim
-from service.wire.schemas import LayerIn, VerificationOut, VerifyRequest
+from service.wire.schemas import LayerIn, TargetCheckOut, VerificationOut, VerifyRequest
 
 MODULES: dict[int, Any] = {
     1: torch.nn.ConvTranspose1d,
@@ -74,6 +78,7 @@ class Job:
     backward: bool
     numerics: bool
     repeats: int
+    targets: tuple[str, ...] = ()
 
 
 def jobs_of(request: VerifyRequest, device: str) -> list[Job | VerificationOut]:
@@ -105,6 +110,7 @@ def _job(request: VerifyRequest, layer: LayerIn, device: str) -> Job:
         backward=request.backward,
         numerics=request.numerics,
         repeats=request.repeats,
+        targets=tuple(dict.fromkeys(request.targets)),
     )
 
 
@@ -208,6 +214,8 @@ def _run(job: Job, device: torch.device, expected: list[int] | None, rule: str |
             parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.1)
     # Module.to() works in place: the float64 reference must be a copy made before it.
     reference_module = copy.deepcopy(module).to(torch.float64) if job.numerics else None
+    # Export targets are compared with PyTorch's CPU float32 result, whatever the device.
+    cpu_module = copy.deepcopy(module) if job.targets else None
     module = module.to(device=device, dtype=dtype)
     cpu_input = torch.randn(job.batch_size, job.in_channels, *job.input_size, generator=generator)
     x = cpu_input.to(device=device, dtype=dtype)
@@ -253,4 +261,58 @@ def _run(job: Job, device: torch.device, expected: list[int] | None, rule: str |
     if device.type == "cuda":
         torch.cuda.synchronize(device)
         extra["peak_memory_bytes"] = int(torch.cuda.max_memory_allocated(device))
+    if cpu_module is not None:
+        extra["targets"] = check_targets(job, cpu_module, cpu_input)
     return VerificationOut(status="confirmed", **base, **extra)
+
+
+def check_targets(job: Job, module: Any, x: torch.Tensor) -> dict[str, TargetCheckOut]:
+    """Run the layer in each export target (service.targets) on PyTorch's input and weights.
+
+    ``confirmed``: same shape, values within float32 tolerance of PyTorch on the CPU.
+    """
+    with torch.no_grad():
+        truth = module(x).numpy()
+    kernel_size, stride, padding, output_padding, dilation = job.layer
+    layer = tuple(map(DimParams, kernel_size, stride, dilation, padding, output_padding))
+    weight = module.weight.detach().numpy()
+    bias = module.bias.detach().numpy() if module.bias is not None else None
+    checks: dict[str, TargetCheckOut] = {}
+    for target in job.targets:
+        version = _version(target)
+        try:
+            got = targets.RUNNERS[target](layer, x.numpy(), weight, bias, groups=job.groups)
+        except targets.TargetUnavailableError as exc:
+            checks[target] = TargetCheckOut(status="unavailable", error=str(exc), version=version)
+            continue
+        except targets.TargetRefusedError as exc:
+            checks[target] = TargetCheckOut(status="failed", error=str(exc), version=version)
+            continue
+        if got.shape != truth.shape:
+            checks[target] = TargetCheckOut(
+                status="failed",
+                error=f"{target} produced {list(got.shape[2:])}; PyTorch {list(truth.shape[2:])}",
+                version=version,
+            )
+            continue
+        gap = float(np.abs(got - truth).max()) if truth.size else 0.0
+        close = bool(np.allclose(got, truth, rtol=TARGET_RTOL, atol=TARGET_ATOL))
+        checks[target] = TargetCheckOut(
+            status="confirmed" if close else "failed",
+            max_abs_difference=gap,
+            error=None if close else f"values differ from PyTorch by up to {gap:.3g}",
+            version=version,
+        )
+    return checks
+
+
+# float32 over these small layers: accumulation order differs between runtimes, not the result.
+TARGET_RTOL = TARGET_ATOL = 1e-4
+_DISTRIBUTIONS = {"onnx": "onnxruntime", "jax": "jax", "keras": "keras"}
+
+
+def _version(target: str) -> str | None:
+    try:
+        return importlib.metadata.version(_DISTRIBUTIONS[target])
+    except importlib.metadata.PackageNotFoundError:
+        return None

@@ -59,6 +59,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Write a layer (or a plan) for ONNX, JAX or Keras, exactly as PyTorch computes it
+         * @description ``portability`` says whether the target reproduces PyTorch's sizes and values (measured with
+         *     onnxruntime, jax and keras; docs/portability.md). When it does, ``code`` is the equivalent code
+         *     and, for ``onnx``, ``onnx_model_base64`` a model file whose inputs are ``x`` and PyTorch's own
+         *     weights (``W``, ``B``); when it does not, both are null and the reason names the rule.
+         */
+        post: operations["export-export"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/info": {
         parameters: {
             query?: never;
@@ -320,6 +343,7 @@ export interface components {
             /** Output Size */
             output_size: number[];
             overlap: components["schemas"]["OverlapOut"];
+            portability: components["schemas"]["PortabilityOut"];
             /**
              * Rank
              * @description 1-based position in the whole ranked list.
@@ -516,6 +540,108 @@ export interface components {
              * @description Per dimension, the nearest exact input size <= the given one.
              */
             below: (number | null)[];
+        };
+        /**
+         * ExportRequest
+         * @description A layer (or a plan's layers) written for one export target.
+         * @example {
+         *       "in_channels": 8,
+         *       "input_size": 7,
+         *       "layer": {
+         *         "kernel_size": 3,
+         *         "output_padding": 1,
+         *         "padding": 1,
+         *         "stride": 2
+         *       },
+         *       "out_channels": 4,
+         *       "target": "onnx"
+         *     }
+         */
+        ExportRequest: {
+            /**
+             * Batch Size
+             * @description Batch size, for cost.
+             * @default 1
+             */
+            batch_size?: number;
+            /**
+             * Bias
+             * @description Whether the layer has a bias.
+             * @default true
+             */
+            bias?: boolean;
+            /**
+             * Channels
+             * @description With `layers`: one channel count per size (layers + 1 entries), as in /v1/plan.
+             */
+            channels?: number[] | null;
+            /**
+             * Dtype
+             * @description Tensor dtype, for verification and memory.
+             * @default float32
+             * @enum {string}
+             */
+            dtype?: "float32" | "float64" | "float16" | "bfloat16";
+            /**
+             * Groups
+             * @description Blocked connections; divides both channel counts.
+             * @default 1
+             */
+            groups?: number;
+            /**
+             * In Channels
+             * @description Input channels.
+             * @default 1
+             */
+            in_channels?: number;
+            /**
+             * Input Size
+             * @description An integer (a square 2-D size) or an array of 1 to 3 integers (1-D, 2-D or 3-D).
+             */
+            input_size: number | number[];
+            /** @description One layer; give this or `layers`. */
+            layer?: components["schemas"]["LayerIn"] | null;
+            /**
+             * Layers
+             * @description A plan's layers in order; every layer maps in_channels to out_channels except as `channels` says.
+             */
+            layers?: components["schemas"]["LayerIn"][] | null;
+            /**
+             * Out Channels
+             * @description Output channels.
+             * @default 1
+             */
+            out_channels?: number;
+            /**
+             * Target
+             * @enum {string}
+             */
+            target: "onnx" | "jax" | "keras";
+        };
+        /** ExportResponse */
+        ExportResponse: {
+            /**
+             * Code
+             * @description Equivalent code: the ONNX node's attributes, a JAX function, or a Keras layer stack; null when a layer is refused.
+             */
+            code: string | null;
+            /**
+             * Onnx Model Base64
+             * @description For `onnx`: the model file (opset 17), base64. Graph inputs `x` and `W` (`B` with a bias) in PyTorch's layouts, or `W0`, `B0`, `W1`, ... for several layers; output `y`.
+             */
+            onnx_model_base64: string | null;
+            /**
+             * Output Size
+             * @description The size after the last layer.
+             */
+            output_size: number[];
+            /** @description The target's verdict: `exact` when every layer ports exactly; else each refusing layer's rule (prefixed `layer n:` for several layers). */
+            portability: components["schemas"]["TargetVerdictOut"];
+            /**
+             * Target
+             * @enum {string}
+             */
+            target: "onnx" | "jax" | "keras";
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -967,6 +1093,11 @@ export interface components {
                 values?: number[] | null;
             } | null;
             /**
+             * Portable To
+             * @description Keep only layers that export exactly to every one of these targets (see `portability`); `total` counts them exactly.
+             */
+            portable_to?: ("onnx" | "jax" | "keras")[];
+            /**
              * Same Layer
              * @description Repeat one layer (true) or choose each layer freely.
              * @default false
@@ -1009,6 +1140,18 @@ export interface components {
              * @description Exact number of plans within the bounds.
              */
             total: number | null;
+        };
+        /**
+         * PortabilityOut
+         * @description Per export target, as measured with onnxruntime, jax and keras (JAX backend); docs/portability.md.
+         */
+        PortabilityOut: {
+            /** @description `jax.lax.conv_general_dilated` with lhs_dilation. */
+            jax: components["schemas"]["TargetVerdictOut"];
+            /** @description Keras 3 `Conv{N}DTranspose` (+ `Cropping{N}D`). */
+            keras: components["schemas"]["TargetVerdictOut"];
+            /** @description An ONNX ConvTranspose node (opset 17), run by onnxruntime. */
+            onnx: components["schemas"]["TargetVerdictOut"];
         };
         /**
          * Range
@@ -1237,6 +1380,11 @@ export interface components {
                 min?: number | null;
                 values?: number[] | null;
             } | null;
+            /**
+             * Portable To
+             * @description Keep only layers that export exactly to every one of these targets (see `portability`); `total` counts them exactly.
+             */
+            portable_to?: ("onnx" | "jax" | "keras")[];
             /** @description Strides to consider. Default 1..8. */
             stride?: number | number[] | {
                 max?: number | null;
@@ -1477,8 +1625,54 @@ export interface components {
             output_size: number[] | null;
             /** @description The overlap analysis; null when the layer is invalid. */
             overlap: components["schemas"]["OverlapOut"] | null;
+            /** @description Whether ONNX, JAX and Keras reproduce the layer; null when it is invalid. */
+            portability?: components["schemas"]["PortabilityOut"] | null;
             /** Valid */
             valid: boolean;
+        };
+        /**
+         * TargetCheckOut
+         * @description One export target run on the worker against PyTorch (CPU), same seeded input and weights.
+         */
+        TargetCheckOut: {
+            /**
+             * Error
+             * @description The runtime's own message, or why it was not run.
+             */
+            error?: string | null;
+            /**
+             * Max Abs Difference
+             * @description Largest |target − PyTorch| over the output.
+             */
+            max_abs_difference?: number | null;
+            /**
+             * Status
+             * @description `confirmed`: same size, values within float32 tolerance (1e-4 relative and absolute). `failed`: the runtime refused the layer or differs. `unavailable`: not installed on the worker.
+             * @enum {string}
+             */
+            status: "confirmed" | "failed" | "unavailable";
+            /**
+             * Version
+             * @description The runtime's version on the worker.
+             */
+            version?: string | null;
+        };
+        /**
+         * TargetVerdictOut
+         * @description Whether one export target reproduces the layer (size and values), as its runtime does.
+         */
+        TargetVerdictOut: {
+            /**
+             * Reason
+             * @description When refused: the rule the target's runtime applies.
+             */
+            reason?: string | null;
+            /**
+             * Status
+             * @description `exact`: the target gives PyTorch's output size and values (float32 tolerance) from PyTorch's weights, possibly with a helper op (a Keras Cropping layer). `refused`: it cannot.
+             * @enum {string}
+             */
+            status: "exact" | "refused";
         };
         /** ValidationError */
         ValidationError: {
@@ -1560,6 +1754,13 @@ export interface components {
              * @enum {string}
              */
             status: "confirmed" | "failed" | "unavailable";
+            /**
+             * Targets
+             * @description Per requested export target: the same layer run there.
+             */
+            targets?: {
+                [key: string]: components["schemas"]["TargetCheckOut"];
+            };
         } & {
             [key: string]: unknown;
         };
@@ -1655,6 +1856,11 @@ export interface components {
              * @default 5
              */
             repeats?: number;
+            /**
+             * Targets
+             * @description Also run each layer in these export targets on the same seeded input and weights, and report the largest absolute difference from PyTorch (CPU, float32).
+             */
+            targets?: ("onnx" | "jax" | "keras")[];
             /**
              * Timing
              * @description Measure forward latency (median of `repeats`).
@@ -1753,6 +1959,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReadyResponse"];
+                };
+            };
+        };
+    };
+    "export-export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExportRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportResponse"];
+                };
+            };
+            /** @description A field out of its domain, or a layer PyTorch refuses at the size it meets (`invalid_layer`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
