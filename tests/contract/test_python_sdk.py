@@ -27,6 +27,7 @@ METHODS = {
     "plan": "PlanRequest",
     "verify": "VerifyRequest",
     "invert": "InvertRequest",
+    "export": "ExportRequest",
 }
 # Each request TypedDict and the schema whose properties are its keys.
 REQUESTS: dict[Any, str] = {

@@ -55,6 +55,7 @@ SEARCH_BATCH = Endpoint("POST", "/v1/search/batch")
 INVERT = Endpoint("POST", "/v1/invert")
 PLAN = Endpoint("POST", "/v1/plan")
 VERIFY = Endpoint("POST", "/v1/verify", idempotent=False)
+EXPORT = Endpoint("POST", "/v1/export")
 INFO = Endpoint("GET", "/v1/info")
 
 # One attempt's outcome: the server's response, or the transport error that replaced it.

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from tconv_client._base import (
     DEFAULT_CONCURRENCY,
+    EXPORT,
     INFO,
     INVERT,
     PLAN,
@@ -41,6 +42,8 @@ from tconv_client.types import (
     BatchError,
     Candidate,
     ConvSpec,
+    ExportParams,
+    ExportResult,
     Info,
     InvertBasic,
     InvertResult,
@@ -57,6 +60,7 @@ from tconv_client.types import (
     ShapeQuery,
     ShapeResult,
     Size,
+    Target,
     VerifyParams,
     VerifyResult,
     View,
@@ -317,6 +321,21 @@ class Client(BaseClient):
         Not re-sent after a timeout unless the client was made with ``retry_verify=True``."""
         return self._call(VERIFY, VerifyResult, body(params, input_size=input_size, layers=layers))
 
+    def export(
+        self,
+        input_size: Size,
+        target: Target,
+        *,
+        layer: LayerSpec | None = None,
+        layers: Sequence[LayerSpec] | None = None,
+        **params: Unpack[ExportParams],
+    ) -> ExportResult:
+        """A layer (or a plan's ``layers``) written for ``target``: its code and, for ``onnx``, a
+        model file (``ExportResult.onnx_model_bytes()``). Give exactly one of ``layer`` and
+        ``layers``; a target that cannot reproduce the layer answers ``refused`` with the rule."""
+        json = body(params, input_size=input_size, target=target, layer=layer, layers=layers)
+        return self._call(EXPORT, ExportResult, json)
+
     def info(self) -> Info:
         return self._call(INFO, Info)
 
@@ -547,6 +566,18 @@ class AsyncClient(BaseClient):
         self, input_size: Size, layers: Sequence[LayerSpec], **params: Unpack[VerifyParams]
     ) -> VerifyResult:
         return await self._call(VERIFY, VerifyResult, body(params, input_size=input_size, layers=layers))
+
+    async def export(
+        self,
+        input_size: Size,
+        target: Target,
+        *,
+        layer: LayerSpec | None = None,
+        layers: Sequence[LayerSpec] | None = None,
+        **params: Unpack[ExportParams],
+    ) -> ExportResult:
+        json = body(params, input_size=input_size, target=target, layer=layer, layers=layers)
+        return await self._call(EXPORT, ExportResult, json)
 
     async def info(self) -> Info:
         return await self._call(INFO, Info)

@@ -11,6 +11,7 @@ the contract's field names, checked by mypy at the call site.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal, Required, TypedDict
 
@@ -24,6 +25,9 @@ View = Literal["basic", "full"]
 ObjectiveName = Literal["balanced", "quality", "cost", "conventional", "latency"]
 VerifyMode = Literal["none", "meta", "device"]
 Device = Literal["auto", "cuda", "cpu", "meta"]
+Target = Literal["onnx", "jax", "keras"]
+"""An export target: an ONNX ConvTranspose node, ``jax.lax``, or Keras 3 (docs/portability.md)."""
+TARGETS: tuple[Target, ...] = ("onnx", "jax", "keras")
 
 # --- requests -------------------------------------------------------------------------------
 
@@ -99,6 +103,8 @@ class SearchParams(ChannelContext, total=False):
     limit: int | None
     offset: int | None
     verify: VerifyMode | None
+    portable_to: Sequence[Target] | None
+    """Keep only layers that export exactly to every one of these targets."""
 
 
 class SearchQuery(SearchParams, total=False):
@@ -121,6 +127,8 @@ class PlanParams(ChannelContext, total=False):
     channels: Sequence[int] | None
     objective: ObjectiveName | None
     limit: int | None
+    portable_to: Sequence[Target] | None
+    """Keep only plans whose every layer exports exactly to every one of these targets."""
 
 
 class VerifyParams(ChannelContext, total=False):
@@ -129,6 +137,13 @@ class VerifyParams(ChannelContext, total=False):
     backward: bool | None
     numerics: bool | None
     repeats: int | None
+    targets: Sequence[Target] | None
+    """Also run each layer in these export targets and compare with PyTorch."""
+
+
+class ExportParams(ChannelContext, total=False):
+    channels: Sequence[int] | None
+    """With ``layers``: one channel count per size (layers + 1 entries), as in ``plan``."""
 
 
 # --- answers --------------------------------------------------------------------------------
@@ -211,6 +226,44 @@ class Overlap(_Model):
     dims: list[DimOverlap]
 
 
+class TargetVerdict(_Model):
+    """Whether one export target reproduces the layer (size and values) as its runtime does.
+    ``exact`` possibly with a helper op (a Keras ``Cropping`` layer); ``refused`` names the rule."""
+
+    status: Literal["exact", "refused"]
+    reason: str | None = None
+
+    @property
+    def exact(self) -> bool:
+        return self.status == "exact"
+
+
+class Portability(_Model):
+    """Per export target, as measured with onnxruntime, jax and keras (JAX backend)."""
+
+    onnx: TargetVerdict
+    jax: TargetVerdict
+    keras: TargetVerdict
+
+    def __getitem__(self, target: Target) -> TargetVerdict:
+        verdict: TargetVerdict = getattr(self, target)
+        return verdict
+
+    @property
+    def exact_targets(self) -> list[Target]:
+        """The targets that reproduce the layer exactly, in ``TARGETS`` order."""
+        return [target for target in TARGETS if self[target].exact]
+
+
+class TargetCheck(_Model):
+    """One export target run on the worker against PyTorch, same seeded input and weights."""
+
+    status: Literal["confirmed", "failed", "unavailable"]
+    max_abs_difference: float | None = None
+    version: str | None = None
+    error: str | None = None
+
+
 class Verification(_Model):
     status: Literal["confirmed", "failed", "unavailable"]
     output_size: Dims | None = None
@@ -224,6 +277,8 @@ class Verification(_Model):
     accepted_by: list[str] = []
     refused_by: list[str] = []
     cached: bool = False
+    targets: dict[str, TargetCheck] = {}
+    """Per export target asked for (``verify(..., targets=[...])``): the same layer run there."""
 
 
 class ErrorCode(_Model):
@@ -250,6 +305,7 @@ class Candidate(CandidateBasic):
     snippet: str
     cost: Cost
     overlap: Overlap
+    portability: Portability
     verification: Verification | None = None
 
 
@@ -314,6 +370,8 @@ class ShapeResult(ShapeBasic):
     dimensions: list[Dimension]
     cost: Cost | None
     overlap: Overlap | None
+    portability: Portability | None = None
+    """Whether ONNX, JAX and Keras reproduce the layer; None when it is invalid."""
 
 
 class ExactSizes(_Model):
@@ -379,6 +437,25 @@ class VerifyResult(_Model):
     cudnn_version: int | None = None
 
 
+class ExportResult(_Model):
+    """A layer (or a plan) written for one target: ``code`` and, for ONNX, the model file.
+    Both are None when ``portability`` refuses (its ``reason`` names the rule)."""
+
+    target: Target
+    portability: TargetVerdict
+    code: str | None
+    onnx_model_base64: str | None
+    output_size: Dims
+
+    def onnx_model_bytes(self) -> bytes:
+        """The ONNX model file (opset 17): graph inputs ``x`` and ``W`` (``B`` with a bias), or
+        ``W0``, ``B0``, ``W1``, ... for several layers, in PyTorch's layouts; output ``y``."""
+        if self.onnx_model_base64 is None:
+            why = self.portability.reason if self.target == "onnx" else f"the target is {self.target}"
+            raise ValueError(f"no ONNX model in this answer: {why}")
+        return base64.b64decode(self.onnx_model_base64, validate=True)
+
+
 class Objective(_Model):
     name: str
     description: str
@@ -434,6 +511,10 @@ SCHEMA_NAMES: dict[type[BaseModel], str] = {
     DimOverlap: "DimOverlapOut",
     Overlap: "OverlapOut",
     Verification: "VerificationOut",
+    TargetVerdict: "TargetVerdictOut",
+    Portability: "PortabilityOut",
+    TargetCheck: "TargetCheckOut",
+    ExportResult: "ExportResponse",
     Candidate: "CandidateOut",
     NearestSize: "NearestOut",
     SearchResult: "SearchResponse",
