@@ -10,6 +10,7 @@ import json
 import math
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
 
 import typer
@@ -25,19 +26,24 @@ from tconv_client._client import Client
 from tconv_client._exceptions import APIConnectionError, APIStatusError
 from tconv_client._version import __version__
 from tconv_client.types import (
+    TARGETS,
     BatchError,
     Bound,
     Candidate,
     ConvSpec,
     Device,
     DimOverlap,
+    ExportResult,
     InvertResult,
     LayerSpec,
     ObjectiveName,
     PlanResult,
+    Portability,
     SearchResult,
     ShapeQuery,
     ShapeResult,
+    Target,
+    TargetCheck,
     VerifyMode,
     VerifyResult,
 )
@@ -94,6 +100,21 @@ def parse_bound(text: str, hint: str) -> Bound:
     return values[0] if len(values) == 1 else {"values": values}
 
 
+def parse_targets(texts: Sequence[str], hint: str) -> list[Target]:
+    """['keras', 'onnx,jax'] -> ['keras', 'onnx', 'jax']: repeated, comma-separated, or both."""
+    targets: list[Target] = []
+    for text in texts:
+        for part in text.split(","):
+            name = part.strip().lower()
+            target = next((t for t in TARGETS if t == name), None)
+            if target is None:
+                choices = ", ".join(TARGETS)
+                raise typer.BadParameter(f"{part!r} is not a target: use {choices}", param_hint=hint)
+            if target not in targets:
+                targets.append(target)
+    return targets
+
+
 def parse_channels(text: str, hint: str) -> list[int]:
     return _ints(text, ",", "a channel schedule: use e.g. 512,256,128,64,3", hint)
 
@@ -141,6 +162,16 @@ AsJson = Annotated[
 SizeArg = Annotated[str, typer.Argument(metavar="INPUT_SIZE", help="A size: 7, 16x9 or 5x5x5.")]
 BoundOpt = Annotated[str | None, typer.Option(metavar="BOUND", help="Bound: 3, 2,4 or 1..8.")]
 ObjectiveOpt = Annotated[ObjectiveName | None, typer.Option(help="Ranking objective.")]
+TARGET_CHOICES = "|".join(TARGETS)
+PortableToOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--portable-to",
+        metavar=TARGET_CHOICES,
+        help="Keep only layers that export exactly to this target (onnx, jax, keras); repeat or "
+        "comma-separate for several. Shows the portability column.",
+    ),
+]
 
 
 def _fail(as_json: bool, exit_code: int, error: dict[str, object]) -> NoReturn:
@@ -204,15 +235,25 @@ def search(
     offset: Annotated[int, typer.Option(min=0, help="Skip this many of the ranked list.")] = 0,
     untied: Annotated[bool, typer.Option("--untied", help="Choose every parameter per dimension.")] = False,
     verify: Annotated[VerifyMode | None, typer.Option(help="Confirm each candidate in torch.")] = None,
+    portable_to: PortableToOpt = None,
+    portability: Annotated[
+        bool,
+        typer.Option("--portability", help="Show whether each layer exports exactly to ONNX, JAX and Keras."),
+    ] = False,
     url: Url = None,
     api_key: ApiKey = None,
     as_json: AsJson = False,
 ) -> None:
     """Every ConvTranspose layer that maps INPUT_SIZE to OUTPUT_SIZE, best first.
 
-    Example: tconv search 7 14 --limit 3
+    With --portable-to, only the layers that export exactly to those targets (ONNX, JAX, Keras);
+    the table then shows each layer's portability (as it does with --portability): a target
+    marked ✓ reproduces PyTorch's sizes and values, ✗ refuses the layer.
+
+    Examples: tconv search 7 14 --limit 3; tconv search 7 14 --portable-to keras,onnx
     """
     sizes = parse_size(input_size, "INPUT_SIZE"), parse_size(output_size, "OUTPUT_SIZE")
+    targets = parse_targets(portable_to, "--portable-to") if portable_to else None
     result = _ask(
         url,
         api_key,
@@ -229,15 +270,21 @@ def search(
             offset=offset,
             tie_dims=not untied,
             verify=verify,
+            portable_to=targets,
         ),
     )
     if as_json:
         _print_json(result)
         return
-    _render_search(result)
+    _render_search(result, show_portability=portability or targets is not None)
 
 
-def _render_search(result: SearchResult) -> None:
+def _portability(verdicts: Portability) -> str:
+    """'onnx ✓ jax ✓ keras ✗'."""
+    return " ".join(f"{t} {'✓' if verdicts[t].exact else '✗'}" for t in TARGETS)
+
+
+def _render_search(result: SearchResult, show_portability: bool = False) -> None:
     out.print(f"{result.total} layers map {_dims(result.input_size)} to {_dims(result.output_size)}")
     if result.reason:
         out.print(Text(result.reason, style="yellow"))
@@ -245,10 +292,12 @@ def _render_search(result: SearchResult) -> None:
             out.print(f"nearest {near.direction}: {_dims(near.output_size)}  {near.example.snippet}")
     if not result.candidates:
         return
-    table = Table("rank", "layer", "score", "overlap", "MACs")
+    columns = ["rank", "layer", "score", "overlap", "MACs"] + (["portability"] if show_portability else [])
+    table = Table(*columns)
     for c in result.candidates:
         overlap = "holes" if c.overlap.holes else "checkerboard" if c.overlap.checkerboard else "even"
-        table.add_row(str(c.rank), c.snippet, str(c.score), overlap, f"{c.cost.macs:,}")
+        row = [str(c.rank), c.snippet, str(c.score), overlap, f"{c.cost.macs:,}"]
+        table.add_row(*row, *([_portability(c.portability)] if show_portability else []))
     out.print(table)
 
 
@@ -339,14 +388,18 @@ def plan(
     ] = None,
     objective: ObjectiveOpt = None,
     limit: Annotated[int, typer.Option(min=1, help="How many plans.")] = 5,
+    portable_to: PortableToOpt = None,
     url: Url = None,
     api_key: ApiKey = None,
     as_json: AsJson = False,
 ) -> None:
     """Stacks of layers from INPUT_SIZE to OUTPUT_SIZE, best first.
 
+    With --portable-to, only plans whose every layer exports exactly to those targets.
+
     Example: tconv plan 4 64 --layers 4 --channels 512,256,128,64,3
     """
+    targets = parse_targets(portable_to, "--portable-to") if portable_to else None
     result: PlanResult = _ask(
         url,
         api_key,
@@ -358,6 +411,7 @@ def plan(
             channels=opt(parse_channels, channels, "--channels"),
             objective=objective,
             limit=limit,
+            portable_to=targets,
         ),
     )
     if as_json:
@@ -383,6 +437,15 @@ def verify(
     ],
     device: Annotated[Device, typer.Option(help="Where to run the layers.")] = "auto",
     timing: Annotated[bool, typer.Option(help="Measure latency.")] = False,
+    target: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--target",
+            metavar=TARGET_CHOICES,
+            help="Also run each layer in this export target and compare with PyTorch; repeat or "
+            "comma-separate for several.",
+        ),
+    ] = None,
     url: Url = None,
     api_key: ApiKey = None,
     as_json: AsJson = False,
@@ -390,29 +453,133 @@ def verify(
     """Build the layers in real PyTorch on the server and report what happened.
 
     Exits 1 unless every layer is confirmed (failed, or unavailable when the server cannot
-    verify); the report still goes to stdout.
+    verify), and with --target unless every target is confirmed too; the report still goes to
+    stdout.
 
-    Example: tconv verify 7 --layer 4,2,1 --layer 3,2,1,1 --timing
+    Example: tconv verify 7 --layer 4,2,1 --layer 3,2,1,1 --timing --target onnx
     """
     size, specs = parse_size(input_size, "INPUT_SIZE"), [parse_layer(t, "--layer") for t in layer]
+    targets = parse_targets(target, "--target") if target else None
     result: VerifyResult = _ask(
         url,
         api_key,
         as_json,
-        lambda client: client.verify(size, specs, device=device, timing=timing),
+        lambda client: client.verify(size, specs, device=device, timing=timing, targets=targets),
     )
     if as_json:
         _print_json(result)
     else:
-        table = Table("layer", "status", "output", "latency ms", "error")
+        table = Table("layer", "status", "output", "latency ms", "error", *(["targets"] if targets else []))
         for spec, r in zip(layer, result.results, strict=True):
             latency = f"{r.latency_ms:.3f}" if r.latency_ms is not None else ""
             output = _dims(r.output_size) if r.output_size else ""
-            table.add_row(spec, r.status, output, latency, r.error or "")
+            checks = [", ".join(f"{name} {check.status}" for name, check in r.targets.items())]
+            table.add_row(spec, r.status, output, latency, r.error or "", *(checks if targets else []))
         out.print(table)
         out.print(f"device: {result.device_name or result.device} · torch {result.torch_version}")
-    if any(r.status != "confirmed" for r in result.results):
+    confirmed = all(
+        r.status == "confirmed"
+        and all(r.targets.get(t, _MISSING).status == "confirmed" for t in targets or [])
+        for r in result.results
+    )
+    if not confirmed:
         raise typer.Exit(1)
+
+
+_MISSING = TargetCheck(status="unavailable", error="the server did not report this target")
+
+
+@app.command()
+def export(
+    input_size: SizeArg,
+    layer: Annotated[
+        list[str],
+        typer.Option(
+            metavar="K,S,P[,OP[,D]]",
+            help="kernel,stride,padding[,output_padding[,dilation]]; repeat for a plan's layers in order.",
+        ),
+    ],
+    target: Annotated[Target, typer.Option(help="Where the layer goes: onnx, jax or keras.")],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write the ONNX model file (onnx) or the code (jax, keras) to this path."
+        ),
+    ] = None,
+    in_channels: Annotated[int | None, typer.Option(min=1, help="Input channels (default 1).")] = None,
+    out_channels: Annotated[int | None, typer.Option(min=1, help="Output channels (default 1).")] = None,
+    groups: Annotated[int | None, typer.Option(min=1, help="Blocked connections (default 1).")] = None,
+    channels: Annotated[
+        str | None,
+        typer.Option(
+            metavar="C,C,...", help="With several --layer: one channel count per size, e.g. 64,32,3."
+        ),
+    ] = None,
+    bias: Annotated[
+        bool | None, typer.Option("--bias/--no-bias", help="Whether the layers have a bias.")
+    ] = None,
+    url: Url = None,
+    api_key: ApiKey = None,
+    as_json: AsJson = False,
+) -> None:
+    """Write a layer (or a plan's layers) for ONNX, JAX or Keras, exactly as PyTorch computes it.
+
+    Prints the target's verdict and the equivalent code (for onnx, the ConvTranspose node's
+    attributes); -o writes the ONNX model file (graph inputs x, W and B with a bias, in PyTorch's
+    layouts; output y) or the JAX / Keras code. Exits 1 when the target refuses the layer (the
+    rule it applies goes to stdout; nothing is written).
+
+    Example: tconv export 7 --layer 3,2,1,1 --target onnx -o layer.onnx
+    """
+    size, specs = parse_size(input_size, "INPUT_SIZE"), [parse_layer(t, "--layer") for t in layer]
+    schedule = opt(parse_channels, channels, "--channels")
+    one = specs[0] if len(specs) == 1 else None
+    result: ExportResult = _ask(
+        url,
+        api_key,
+        as_json,
+        lambda client: client.export(
+            size,
+            target,
+            layer=one,
+            layers=None if one is not None else specs,
+            in_channels=in_channels,
+            out_channels=out_channels,
+            groups=groups,
+            channels=schedule,
+            bias=bias,
+        ),
+    )
+    written = _write_export(result, output) if output is not None and result.portability.exact else None
+    if as_json:
+        _print_json(result)
+    else:
+        verdict = result.portability
+        if verdict.exact:
+            out.print(
+                Text.assemble((verdict.status, "green"), f": {target}, output {_dims(result.output_size)}")
+            )
+        else:
+            out.print(Text.assemble((verdict.status, "red"), f": {verdict.reason or ''}"), soft_wrap=True)
+        if result.code is not None:
+            print(result.code)  # plain: rich would wrap it and read its brackets as markup
+        if written is not None:
+            out.print(f"wrote {output} ({written:,} bytes)")
+    if not result.portability.exact:
+        raise typer.Exit(1)
+
+
+def _write_export(result: ExportResult, path: Path) -> int:
+    data = result.onnx_model_bytes() if result.target == "onnx" else (result.code or "").encode()
+    if result.target != "onnx" and not data.endswith(b"\n"):
+        data += b"\n"
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise typer.BadParameter(
+            f"cannot write {str(path)!r}: {exc.strerror}", param_hint="--output"
+        ) from None
+    return len(data)
 
 
 @app.command()
