@@ -24,6 +24,8 @@ from tconv_client import (
 )
 from tconv_client.types import (
     BatchError,
+    ExportResult,
+    LayerSpec,
     SearchBasic,
     SearchQuery,
     SearchResult,
@@ -178,6 +180,12 @@ def test_cli_exit_statuses_and_errors_on_stderr(service_url: str) -> None:
         (["verify", "7", "--layer", "4,2,q"], "'4,2,q'"),
         (["search", "7", "14", "--objective", "fastest"], "'fastest'"),
         (["verify", "7", "--layer", "4,2,1", "--device", "tpu"], "'tpu'"),
+        (["search", "7", "14", "--portable-to", "keras,tflite"], "'tflite'"),
+        (["search", "7", "14", "--portable-to", "onnx", "--portable-to", "xla"], "'xla'"),
+        (["plan", "4", "16", "--portable-to", "coreml"], "'coreml'"),
+        (["verify", "7", "--layer", "4,2,1", "--target", "tvm"], "'tvm'"),
+        (["export", "7", "--layer", "3,2,1,1", "--target", "tflite"], "'tflite'"),
+        (["export", "7", "--layer", "3,2,x", "--target", "onnx"], "'3,2,x'"),
     ]:
         plain = tconv(*args, "--url", service_url)
         assert plain.returncode == 2, (args, plain.stderr)
@@ -457,3 +465,201 @@ def test_layer_to_torch_builds_what_the_server_promised(service_url: str) -> Non
         assert module.bias is None
         out = module(torch.ones(1, 4, 5, 6))
         assert list(out.shape[2:]) == candidate.output_size == [11, 12], candidate.snippet
+
+
+# --- portability and export (issue 15) ---------------------------------------------------------
+
+# 7 -> 14 with dilation 2: 23 layers, of which Keras takes only the stride-1 ones (Keras refuses
+# strides > 1 together with dilation_rate > 1), so the filter has something to remove.
+DILATED: SearchQuery = {"input_size": 7, "output_size": 14, "dilation": 2, "limit": 1000}
+
+
+def test_search_portable_to_keeps_exactly_the_layers_that_port(service_url: str) -> None:
+    with Client(service_url) as client:
+        everything = client.search(**DILATED)
+        for target in ("onnx", "jax", "keras"):
+            kept = client.search(**DILATED, portable_to=[target])
+            assert kept.total <= everything.total
+            assert kept.total == len(kept.candidates)
+            assert all(c.portability[target].status == "exact" for c in kept.candidates), target
+            # Exactly the unfiltered list's portable layers, in the same order.
+            ported = [c.layer for c in everything.candidates if c.portability[target].exact]
+            assert [c.layer for c in kept.candidates] == ported, target
+        keras = client.search(**DILATED, portable_to=["keras"])
+        assert 0 < keras.total < everything.total
+        refused = [c for c in everything.candidates if not c.portability.keras.exact]
+        assert refused
+        assert all(c.portability.keras.reason for c in refused)
+        both = client.search(**DILATED, portable_to=["keras", "onnx"])
+        assert {"keras", "onnx"} <= {t for c in both.candidates for t in c.portability.exact_targets}
+        assert all(c.portability.onnx.exact and c.portability.keras.exact for c in both.candidates)
+        # Batch items filter as the single endpoint does.
+        (item,) = client.search_many([{**DILATED, "portable_to": ["keras"]}])
+        assert isinstance(item, SearchBasic)
+        assert item.total == keras.total
+        plan = client.plan(4, 16, layers=2, dilation=2, portable_to=["keras"], limit=5)
+        assert plan.total is not None
+        assert plan.total <= (client.plan(4, 16, layers=2, dilation=2, limit=1).total or 0)
+        for found in plan.plans:
+            for layer in found.layers:
+                assert layer.stride == [1, 1] or layer.dilation == [1, 1], layer
+        # Shape answers carry it too; an invalid layer has none.
+        shape = client.shape(7, 2, stride=2, padding=1, dilation=3)
+        assert shape.portability is not None
+        assert shape.portability.keras.status == "refused"
+        assert "dilation_rate" in (shape.portability.keras.reason or "")
+        assert client.shape(5, 3, stride=2, padding=1, output_padding=3).portability is None
+
+
+def test_export_writes_an_onnx_model_that_onnx_loads(service_url: str) -> None:
+    onnx = pytest.importorskip("onnx")
+    with Client(service_url) as client:
+        one = client.export(
+            7, "onnx", layer={"kernel_size": 3, "stride": 2, "padding": 1, "output_padding": 1}
+        )
+        assert isinstance(one, ExportResult)
+        assert (one.target, one.portability.status, one.output_size) == ("onnx", "exact", [14, 14])
+        assert one.code is not None
+        assert "ConvTranspose(" in one.code
+        model = onnx.load_from_string(one.onnx_model_bytes())
+        onnx.checker.check_model(model)
+        assert [i.name for i in model.graph.input] == ["x", "W", "B"]
+        assert [o.name for o in model.graph.output] == ["y"]
+        assert [n.op_type for n in model.graph.node] == ["ConvTranspose"]
+        stack = client.export(
+            7,
+            "onnx",
+            layers=[
+                {"kernel_size": 4, "stride": 2, "padding": 1},
+                {"kernel_size": 4, "stride": 2, "padding": 1},
+            ],
+            channels=[16, 8, 3],
+            bias=False,
+        )
+        assert stack.output_size == [28, 28]
+        graph = onnx.load_from_string(stack.onnx_model_bytes()).graph
+        assert [i.name for i in graph.input] == ["x", "W0", "W1"]
+        keras = client.export(7, "keras", layer={"kernel_size": 3, "stride": 2, "padding": 1}, in_channels=8)
+        assert keras.code is not None
+        assert "Conv2DTranspose" in keras.code
+        assert keras.onnx_model_base64 is None
+        with pytest.raises(ValueError, match="target is keras"):
+            keras.onnx_model_bytes()
+        # A target that cannot reproduce the layer: refused, with its rule, and nothing to run.
+        refused = client.export(
+            7, "keras", layer={"kernel_size": 2, "stride": 2, "padding": 1, "dilation": 3}
+        )
+        assert refused.portability.status == "refused"
+        assert refused.portability.reason
+        assert refused.code is None
+        with pytest.raises(UnprocessableEntityError):
+            client.export(7, "onnx")  # neither layer nor layers
+        with pytest.raises(UnprocessableEntityError) as invalid:
+            client.export(5, "onnx", layer={"kernel_size": 3, "stride": 2, "padding": 1, "output_padding": 3})
+        assert invalid.value.code == "invalid_layer"
+
+    async def main() -> ExportResult:
+        async with AsyncClient(service_url) as client:
+            return await client.export([16, 9], "jax", layer={"kernel_size": 4, "stride": 2, "padding": 1})
+
+    jax = asyncio.run(main())
+    assert jax.output_size == [32, 18]
+    assert jax.code is not None
+    assert "conv_general_dilated" in jax.code
+
+
+def test_verify_runs_the_layers_in_the_targets(service_url: str) -> None:
+    layers: list[LayerSpec] = [
+        {"kernel_size": 3, "stride": 2, "padding": 1, "output_padding": 1},
+        {"kernel_size": 2, "stride": 2, "padding": 1, "dilation": 3},  # Keras refuses it
+    ]
+    with Client(service_url) as client:
+        verified = client.verify(7, layers, targets=["onnx", "keras"])
+        plain = client.verify(7, layers[:1])
+    first, second = verified.results
+    assert set(first.targets) == {"onnx", "keras"}
+    if first.targets["onnx"].status == "unavailable":
+        pytest.skip(f"SKIPPED LOUDLY: the worker has no onnxruntime: {first.targets['onnx'].error}")
+    assert first.targets["onnx"].status == "confirmed"
+    assert first.targets["onnx"].max_abs_difference is not None
+    assert first.targets["onnx"].version
+    if second.targets["keras"].status != "unavailable":
+        assert second.targets["keras"].status == "failed"
+        assert second.targets["keras"].error
+    assert plain.results[0].targets == {}
+
+
+def test_cli_portability_and_export(service_url: str, tmp_path: Path) -> None:
+    onnx = pytest.importorskip("onnx")
+    dilated = ["search", "7", "14", "--dilation", "2", "--limit", "100", "--url", service_url]
+    table = tconv(*dilated, "--portable-to", "keras")
+    assert table.returncode == 0, table.stderr
+    assert "portability" in table.stdout
+    assert "keras ✓" in table.stdout
+    assert "keras ✗" not in table.stdout
+    assert "keras ✗" in tconv(*dilated, "--portability").stdout
+    assert "portability" not in tconv(*dilated).stdout
+    everything = json.loads(tconv(*dilated, "--json").stdout)
+    kept = json.loads(
+        tconv(*dilated, "--portable-to", "keras,onnx", "--portable-to", "keras", "--json").stdout
+    )
+    assert 0 < kept["total"] < everything["total"]
+    for candidate in kept["candidates"]:
+        assert candidate["portability"]["keras"]["status"] == "exact"
+        assert candidate["portability"]["onnx"]["status"] == "exact"
+    plan = tconv("plan", "4", "16", "--layers", "2", "--portable-to", "jax", "--json", "--url", service_url)
+    assert plan.returncode == 0, plan.stderr
+    assert json.loads(plan.stdout)["total"] > 0
+
+    model = tmp_path / "layer.onnx"
+    exported = tconv(
+        "export", "7", "--layer", "3,2,1,1", "--target", "onnx", "-o", str(model), "--url", service_url
+    )
+    assert exported.returncode == 0, exported.stderr
+    assert "exact: onnx, output 14" in exported.stdout
+    assert f"wrote {model}" in exported.stdout
+    graph = onnx.load_from_string(model.read_bytes()).graph
+    assert [i.name for i in graph.input] == ["x", "W", "B"]
+    code = tmp_path / "decoder.py"
+    args = [
+        "export",
+        "7",
+        "--layer",
+        "4,2,1",
+        "--layer",
+        "4,2,1",
+        "--channels",
+        "16,8,3",
+        "--target",
+        "keras",
+    ]
+    keras = tconv(*args, "--no-bias", "-o", str(code), "--json", "--url", service_url)
+    assert keras.returncode == 0, keras.stderr
+    answer = json.loads(keras.stdout)
+    assert answer["output_size"] == [28, 28]
+    assert code.read_text() == answer["code"] + "\n"
+    assert "Conv2DTranspose" in code.read_text()
+    # A layer the target refuses: exit 1, the rule on stdout, nothing written.
+    refused_path = tmp_path / "refused.py"
+    refused = tconv(
+        "export",
+        "7",
+        "--layer",
+        "2,2,1,0,3",
+        "--target",
+        "keras",
+        "-o",
+        str(refused_path),
+        "--url",
+        service_url,
+    )
+    assert refused.returncode == 1
+    assert "refused" in refused.stdout
+    assert "dilation_rate" in refused.stdout
+    assert not refused_path.exists()
+    # An invalid layer is the server's refusal (exit 1), as JSON on stderr with --json.
+    invalid = tconv("export", "5", "--layer", "3,2,1,3", "--target", "onnx", "--json", "--url", service_url)
+    assert invalid.returncode == 1
+    assert json.loads(invalid.stderr)["error"]["code"] == "invalid_layer"
+    assert "--portable-to" in tconv("search", "--help").stdout
+    assert "layer.onnx" in tconv("export", "--help").stdout

@@ -12,6 +12,7 @@ from tconv_client import (
     Candidate,
     CandidateBasic,
     Client,
+    ExportResult,
     InvertResult,
     PlanResult,
     SearchBasic,
@@ -19,6 +20,8 @@ from tconv_client import (
     ShapeBasic,
     ShapeQuery,
     ShapeResult,
+    Target,
+    TargetVerdict,
     UnprocessableEntityError,
 )
 from tconv_client.types import Info, PlanResultBasic, VerifyResult
@@ -62,6 +65,36 @@ def main() -> None:
             assert_type(found, SearchResult | BatchError)
         for candidate in client.iter_candidates(7, 14, page_size=4):
             assert_type(candidate, Candidate)
+        portable = client.search(7, 14, dilation=2, portable_to=["keras", "onnx"])
+        for candidate in portable.candidates:
+            assert_type(candidate.portability.keras, TargetVerdict)
+            exact: bool = candidate.portability["jax"].exact
+            reason: str | None = candidate.portability.onnx.reason
+            targets: list[Target] = candidate.portability.exact_targets
+            print(exact, reason, targets)
+        if shape.portability is not None:
+            print(shape.portability.keras.status, shape.portability.keras.reason)
+        assert_type(client.plan(4, 16, layers=2, portable_to=["jax"]), PlanResult)
+        checked = client.verify(7, [{"kernel_size": 3, "stride": 2}], targets=["onnx", "jax"])
+        for name, check in checked.results[0].targets.items():
+            difference: float | None = check.max_abs_difference
+            print(name, check.status, check.version, check.error, difference)
+        exported = client.export(
+            7, "onnx", layer={"kernel_size": 3, "stride": 2, "padding": 1}, in_channels=8
+        )
+        assert_type(exported, ExportResult)
+        if exported.portability.status == "exact":
+            model: bytes = exported.onnx_model_bytes()
+            code: str | None = exported.code
+            print(len(model), code, exported.output_size[0] + 1)
+        stack = client.export(
+            7,
+            "keras",
+            layers=[{"kernel_size": 4, "stride": 2, "padding": 1}] * 2,
+            channels=[8, 4, 3],
+            bias=False,
+        )
+        assert_type(stack, ExportResult)
         try:
             client.search(7, 14, kernel_size=0)
         except UnprocessableEntityError as exc:
@@ -73,6 +106,7 @@ async def amain() -> None:
     async with AsyncClient() as client:
         result = await client.search(7, 14)
         assert_type(result, SearchResult)
+        assert_type(await client.export(7, "jax", layer={"kernel_size": 2, "stride": 2}), ExportResult)
         async for answer in client.shape_many([{"input_size": 7, "kernel_size": 4}]):
             assert_type(answer, ShapeBasic | BatchError)
 
