@@ -27,6 +27,15 @@ export type PlanRequest = Viewed<Schemas["PlanRequest"]>;
 export type PlanResponse = Schemas["PlanResponse"];
 export type VerifyRequest = Schemas["VerifyRequest"];
 export type VerifyResponse = Schemas["VerifyResponse"];
+export type ExportRequest = Schemas["ExportRequest"];
+export type ExportResponse = Schemas["ExportResponse"];
+/** An export target: `onnx`, `jax` or `keras` (as `portable_to`, `targets` and `export` take it). */
+export type Target = ExportRequest["target"];
+/** Per target, whether it reproduces a layer exactly (`portability` of a shape or a candidate). */
+export type Portability = Schemas["PortabilityOut"];
+export type TargetVerdict = Schemas["TargetVerdictOut"];
+/** One target run on the worker against PyTorch (`verify` with `targets`). */
+export type TargetCheck = Schemas["TargetCheckOut"];
 export type InfoResponse = Schemas["InfoResponse"];
 export type BatchError = Schemas["BatchError"];
 /** One item of a batch or bulk request: the single request, without `view` (set once per batch). */
@@ -94,6 +103,7 @@ const ENDPOINTS = {
   invert: { method: "POST", path: "/v1/invert", idempotent: true },
   plan: { method: "POST", path: "/v1/plan", idempotent: true },
   verify: { method: "POST", path: "/v1/verify", idempotent: false },
+  export: { method: "POST", path: "/v1/export", idempotent: true },
   info: { method: "GET", path: "/v1/info", idempotent: true },
 } as const satisfies Record<string, Endpoint>;
 
@@ -195,6 +205,12 @@ export class TconvClient {
   /** Runs the layers in PyTorch on the server. Not re-sent after a timeout unless `retryVerify`. */
   verify(request: VerifyRequest): Promise<VerifyResponse> {
     return this.request(ENDPOINTS.verify, request);
+  }
+
+  /** A layer (or a plan's `layers`) written for `target`: its code and, for `onnx`, a model file
+   * (`onnxModelBytes`). A target that cannot reproduce the layer answers `refused` with the rule. */
+  export(request: ExportRequest): Promise<ExportResponse> {
+    return this.request(ENDPOINTS.export, request);
   }
 
   info(): Promise<InfoResponse> {
@@ -328,6 +344,15 @@ export class TconvClient {
     }
     return new TconvConnectionError(`${where}: cannot reach ${this.baseUrl}`, error);
   }
+}
+
+/** The ONNX model file of an `export` answer (opset 17; inputs `x`, `W`, `B`, output `y`). */
+export function onnxModelBytes(answer: ExportResponse): Uint8Array {
+  if (answer.onnx_model_base64 === null) {
+    const why = answer.target === "onnx" ? answer.portability.reason : `the target is ${answer.target}`;
+    throw new Error(`no ONNX model in this answer: ${why}`);
+  }
+  return Uint8Array.from(atob(answer.onnx_model_base64), (char) => char.charCodeAt(0));
 }
 
 function neverSent(error: unknown): boolean {

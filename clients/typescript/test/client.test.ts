@@ -10,6 +10,7 @@ import {
   TconvError,
   TconvTimeoutError,
   UnprocessableEntityError,
+  onnxModelBytes,
   retryAfterMs,
   type SearchBasic,
   type ShapeBasic,
@@ -69,6 +70,42 @@ test("shape, invert, plan, verify and info answer", async () => {
   const verified = await client.verify({ input_size: 7, layers: [{ kernel_size: 4, stride: 2, padding: 1 }] });
   assert.equal(verified.results.length, 1);
   assert.equal((await client.info()).api_version, "v1");
+});
+
+test("portable_to filters, export writes the layer, verify runs the targets", async () => {
+  const dilated = { input_size: 7, output_size: 14, dilation: 2, limit: 100 };
+  const everything = await client.search(dilated);
+  const keras = await client.search({ ...dilated, portable_to: ["keras"] });
+  assert.ok(keras.total > 0 && keras.total < everything.total, `${keras.total} of ${everything.total}`);
+  for (const candidate of keras.candidates) assert.equal(candidate.portability.keras.status, "exact");
+  const refused = everything.candidates.filter((c) => c.portability.keras.status === "refused");
+  assert.equal(refused.length, everything.total - keras.total);
+  assert.ok(refused.every((c) => typeof c.portability.keras.reason === "string"));
+
+  const exported = await client.export({
+    input_size: 7,
+    target: "onnx",
+    layer: { kernel_size: 3, stride: 2, padding: 1, output_padding: 1 },
+    in_channels: 8,
+    out_channels: 4,
+  });
+  assert.equal(exported.portability.status, "exact");
+  assert.deepEqual(exported.output_size, [14, 14]);
+  assert.match(exported.code ?? "", /^ConvTranspose\(/);
+  const model = onnxModelBytes(exported);
+  // An ONNX ModelProto: field 1 (ir_version, varint) first, the graph's input names inside.
+  assert.equal(model[0], 0x08);
+  const text = new TextDecoder("latin1").decode(model);
+  assert.ok(text.includes("ConvTranspose") && text.includes("tconv"), "not an ONNX model");
+  const jax = await client.export({ input_size: 7, target: "jax", layers: [{ kernel_size: 4, stride: 2, padding: 1 }] });
+  assert.match(jax.code ?? "", /conv_general_dilated/);
+  assert.throws(() => onnxModelBytes(jax), /target is jax/);
+  const no = await client.export({ input_size: 7, target: "keras", layer: { kernel_size: 2, stride: 2, padding: 1, dilation: 3 } });
+  assert.equal(no.portability.status, "refused");
+  assert.equal(no.code, null);
+
+  const verified = await client.verify({ input_size: 7, layers: [{ kernel_size: 4, stride: 2, padding: 1 }], targets: ["onnx"] });
+  assert.deepEqual(Object.keys(verified.results[0].targets ?? {}), ["onnx"]);
 });
 
 test("iterCandidates pages through the whole search", async () => {
