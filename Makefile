@@ -67,7 +67,9 @@ deploy-e2e: $(VENV)/.dev-installed
 
 test: lint typecheck unit deploy-check deploy-e2e
 
+# wrk (Debian's) drives the throughput section; installed once, as root.
 bench: $(VENV)/.dev-installed
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; }
 	$(BIN)/python bench/run_all.py
 
 clean:

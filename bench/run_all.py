@@ -32,7 +32,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._server import running_service
+from bench._server import bare_app, running_service
 from bench.in_process import asgi_costs
 from bench.nas_filter import nas_filter
 
@@ -124,16 +124,23 @@ def wrk(url: str, path: str, script: Path | None, seconds: int) -> float:
 
 
 def throughput(url: str, rounds: int = 3, seconds: int = 5) -> dict[str, Any]:
+    """Issue 13: basic-view search throughput as a share of /healthz, and /healthz as a share of a
+    bare one-route FastAPI app (uvicorn, no access log), rounds interleaved so that drift on a
+    shared machine hits all three alike."""
     if not shutil.which("wrk"):
-        return {"skipped": "wrk is not installed (apt-get install wrk)"}
-    health, search = [], []
-    for _ in range(rounds):  # interleaved, so drift on a shared machine hits both alike
-        health.append(wrk(url, "/healthz", None, seconds))
-        search.append(wrk(url, "/v1/search", HERE / "search_queries.lua", seconds))
+        raise RuntimeError("wrk is not installed: `make bench` installs it (apt-get install wrk)")
+    bare, health, search = [], [], []
+    with bare_app() as bare_url:
+        for _ in range(rounds):
+            bare.append(wrk(bare_url, "/healthz", None, seconds))
+            health.append(wrk(url, "/healthz", None, seconds))
+            search.append(wrk(url, "/v1/search", HERE / "search_queries.lua", seconds))
     return {
+        "bare_fastapi_rps": round(statistics.mean(bare)),
         "healthz_rps": round(statistics.mean(health)),
-        "search_rps": round(statistics.mean(search)),
-        "ratio": round(statistics.mean(search) / statistics.mean(health), 3),
+        "search_basic_rps": round(statistics.mean(search)),
+        "search_over_healthz": round(statistics.mean(search) / statistics.mean(health), 3),
+        "healthz_over_bare": round(statistics.mean(health) / statistics.mean(bare), 3),
     }
 
 
