@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,6 +12,8 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.solver.errors import SolverError
+
+_log = logging.getLogger("tconv.errors")
 
 
 def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -45,6 +48,12 @@ def batch_item_error(code: str, message: str, details: list[dict[str, str]] | No
     """A failed batch item: the error body with ``details`` always present (null when none), as
     the batch schemas (``BatchError``) have always shown it."""
     return {"error": {"code": code, "message": message, "details": details}}
+
+
+def internal_error_item(exc: Exception) -> dict[str, Any]:
+    """A batch item the service failed on: it fails alone, and the log keeps the traceback."""
+    _log.exception("batch item failed", exc_info=exc)
+    return batch_item_error("internal_error", "the server failed to answer this item")
 
 
 def validation_error_item(exc: ValidationError) -> dict[str, Any]:

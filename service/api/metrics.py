@@ -15,6 +15,7 @@ import time
 import uuid
 from typing import Any
 
+import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
@@ -47,6 +48,36 @@ VERIFY_RESULTS = Counter("tconv_verification_results_total", "Verification resul
 WORKER_AVAILABLE = Gauge("tconv_worker_available", "1 when the verification worker answered its last check.")
 
 
+MAX_REQUEST_ID = 64
+
+
+def accepted_request_id(raw: bytes | None) -> str:
+    """The caller's X-Request-ID when it is 1..64 printable ASCII characters, else a new one.
+
+    The id is echoed in a header, written to logs and forwarded to the worker: anything else (a
+    non-ASCII id made the worker call a 500) is replaced rather than escaped.
+
+    >>> accepted_request_id(b"job-42")
+    'job-42'
+    >>> len(accepted_request_id("café".encode()))
+    32
+    """
+    if raw and len(raw) <= MAX_REQUEST_ID and all(0x20 < byte < 0x7F for byte in raw):
+        return raw.decode("ascii")
+    return uuid.uuid4().hex
+
+
+def internal_error_body(rid: str) -> bytes:
+    return orjson.dumps(
+        {
+            "error": {
+                "code": "internal_error",
+                "message": f"the server failed to answer this request; report request id {rid}",
+            }
+        }
+    )
+
+
 def _route_of(scope: Scope) -> str:
     """The matched route's path template (bounded label values), or "unmatched".
 
@@ -64,28 +95,46 @@ class ObservabilityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(b"x-request-id")
-        rid = incoming.decode("latin-1")[:128] if incoming else uuid.uuid4().hex
+        rid = accepted_request_id(dict(scope["headers"]).get(b"x-request-id"))
         token = request_id.set(rid)
         began = time.perf_counter()
         status = 500
+        started = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, started = message["status"], True
                 # W3C Server-Timing: the time from the request's arrival to its response head,
                 # with the body already encoded; what benchmarks call "server time".
                 took = f"app;dur={(time.perf_counter() - began) * 1000:.3f}".encode()
                 message["headers"] = [
                     *message.get("headers", []),
-                    (b"x-request-id", rid.encode("latin-1")),
+                    (b"x-request-id", rid.encode("ascii")),
                     (b"server-timing", took),
                 ]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # The last resort: the usual error body with the request id, the traceback only in
+            # the log. Once the head is out, the connection can only be dropped (uvicorn does).
+            access_log.exception("unhandled error", extra={"request_id": rid, "path": scope["path"]})
+            if started:
+                raise
+            body = internal_error_body(rid)
+            await send_with_id(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send_with_id({"type": "http.response.body", "body": body})
         finally:
             elapsed = time.perf_counter() - began
             route = _route_of(scope)

@@ -306,15 +306,18 @@ def _range_schema(lo: int, hi: int, *, nullable: bool = False) -> WithJsonSchema
     forms: list[dict[str, Any]] = [
         item,
         values,
+        # The two object forms exclude each other, as the validator does; null means "not given".
         {
             "type": "object",
             "additionalProperties": False,
-            # null means "not given", as an omitted key does.
-            "properties": {
-                "min": {"anyOf": [item, {"type": "null"}]},
-                "max": {"anyOf": [item, {"type": "null"}]},
-                "values": {"anyOf": [values, {"type": "null"}]},
-            },
+            "required": ["max"],
+            "properties": {"min": {"anyOf": [item, {"type": "null"}]}, "max": item},
+        },
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["values"],
+            "properties": {"values": values},
         },
     ]
     if nullable:
@@ -340,6 +343,8 @@ LayerCountBound = Annotated[
 ]
 
 ObjectiveName = Literal["balanced", "quality", "cost", "conventional", "latency"]
+# Plans are ranked by the solver alone: latency (measured per layer on the worker) is not offered.
+PlanObjectiveName = Literal["balanced", "quality", "cost", "conventional"]
 
 
 class LayerBounds(BaseModel):
@@ -652,7 +657,7 @@ class PlanRequest(ChannelContext, LayerBounds):
         "layers): layer j maps channels[j] to channels[j+1]. Without it every layer maps in_channels to "
         "out_channels. Used for cost, for the snippets and for the groups rule.",
     )
-    objective: ObjectiveName = Field(
+    objective: PlanObjectiveName = Field(
         "balanced",
         description="Named ranking, summed over layers. `cost` sums each layer's MACs for its input size "
         "and channels. `latency` is not available for plans.",

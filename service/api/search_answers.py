@@ -11,11 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
 from pydantic import ValidationError
 
 from service.api.dims import dims, ndim_of
-from service.api.errors import batch_item_error, validation_error_item
+from service.api.errors import batch_item_error, internal_error_item, validation_error_item
 from service.api.explain import (
     JSON,
     cost_dict,
@@ -26,6 +25,7 @@ from service.api.explain import (
     snippet,
 )
 from service.api.gc_pause import gc_paused
+from service.api.responses import dumps
 from service.api.schemas import ChannelContext, LayerBounds, SearchRequest
 from service.solver.enumeration import SearchBounds, triple_budget_error
 from service.solver.errors import SolverError
@@ -195,10 +195,12 @@ def answer_search_batch(queries: Sequence[Any], budget: Budget, *, max_work: int
             results.append(answer_search(entry, budget))
         except SolverError as exc:
             results.append(_error_item(exc))
+        except Exception as exc:  # one item never fails the batch
+            results.append(internal_error_item(exc))
     return results
 
 
 def search_batch_json(queries: Sequence[Any], budget: Budget, *, max_work: int) -> bytes:
     """The /v1/search/batch body, built and encoded with the collector paused (gc_pause.py)."""
     with gc_paused():
-        return orjson.dumps({"results": answer_search_batch(queries, budget, max_work=max_work)})
+        return dumps({"results": answer_search_batch(queries, budget, max_work=max_work)})

@@ -17,9 +17,10 @@ from pydantic import ConfigDict, Field, StrictBool, StrictInt, TypeAdapter, Vali
 from typing_extensions import TypedDict
 
 from service.api.dims import dims
-from service.api.errors import batch_item_error, validation_error_item
+from service.api.errors import batch_item_error, internal_error_item, validation_error_item
 from service.api.explain import JSON, cost_dict, module_name, overlap_dict
 from service.api.gc_pause import gc_paused
+from service.api.responses import dumps
 from service.api.schemas import Dtype, ShapeRequest
 from service.solver import limits
 from service.solver.enumeration import DimParams
@@ -58,11 +59,18 @@ class _ShapeItem(TypedDict):
 SHAPE_ITEM: TypeAdapter[Mapping[str, Any]] = TypeAdapter(_ShapeItem)
 
 
+_LAYER_FIELDS = ("kernel_size", "stride", "padding", "output_padding", "dilation")
+
+
 def shape_answer(query: Mapping[str, Any]) -> JSON:
     """The /v1/shape answer to a request that passed validation (fields may be missing: defaults)."""
     get = query.get
     input_value = query["input_size"]
-    ndim = 2 if type(input_value) is int else len(input_value)  # sizes.resolve_ndim for one size
+    if type(input_value) is int:
+        # A bare int takes its dimensions from the layer's array fields, as in /v1/verify.
+        ndim = next((len(v) for f in _LAYER_FIELDS if type(v := get(f, 1)) is not int), 2)
+    else:
+        ndim = len(input_value)
     input_size = dims(input_value, ndim, "input_size")
     kernel_size = dims(query["kernel_size"], ndim, "kernel_size")
     stride = dims(get("stride", 1), ndim, "stride")
@@ -131,6 +139,8 @@ def _shape_item(query: Any) -> JSON:
         return validation_error_item(exc)
     except SolverError as exc:
         return batch_item_error(exc.code, exc.message)
+    except Exception as exc:  # one item never fails the batch
+        return internal_error_item(exc)
 
 
 def answer_shape_batch(queries: Sequence[Any]) -> list[JSON]:
@@ -154,4 +164,4 @@ def shape_batch_json(queries: Sequence[Any]) -> bytes:
     """The /v1/shape/batch body. The answers are built, encoded and freed with the collector
     paused (see gc_pause.py), so it never scans them."""
     with gc_paused():
-        return orjson.dumps({"results": answer_shape_batch(queries)})
+        return dumps({"results": answer_shape_batch(queries)})

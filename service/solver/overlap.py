@@ -152,7 +152,7 @@ def _counted(input_size: int, k: int, s: int, d: int, p: int, output_padding: in
         counts = tuple(sorted({len(offsets_by_residue.get(r, ())) for r in residues}))
     return DimOverlap(
         output_size=size,
-        min_count=int(low),
+        min_count=0 if low == math.inf else int(low),  # an empty window (padding past the output)
         max_count=high,
         holes=holes,
         interior_start=interior_first - p,
