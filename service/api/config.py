@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import AnyHttpUrl, Field
@@ -62,6 +63,40 @@ class Settings(BaseSettings):
     max_latency_candidates: int = Field(
         64, ge=1, description="objective=latency measures every candidate: the largest space it ranks."
     )
+    api_keys: str = Field(
+        "",
+        description="API keys, comma-separated. With keys (here or in TCONV_API_KEYS_FILE) every /v1/* "
+        "call needs one; with none the API is open (and says so at startup).",
+        repr=False,
+    )
+    api_keys_file: Path | None = Field(
+        None, description="A file of keys, one per line: the key itself or `sha256:<hex>` of it."
+    )
+    open_paths: str = Field(
+        "/healthz,/readyz,/metrics",
+        description="Operations paths reachable without a key, comma-separated (`/v1/*` always needs "
+        "one when keys are set; the docs, the playground and static files never do).",
+    )
+    cors_origins: str = Field(
+        "", description="Origins allowed to call the API from a browser, comma-separated (`*` for any)."
+    )
+    expose_internals: bool = Field(
+        False,
+        description="Show library versions, the worker's URL and its raw errors in /v1/info, /readyz and "
+        "verification results.",
+    )
+    worker_token: str = Field(
+        "", description="Sent to the worker as `Authorization: Bearer`; the worker's own setting.", repr=False
+    )
+
+
+def split_list(value: str) -> list[str]:
+    """A comma-separated setting as its non-empty entries.
+
+    >>> split_list(" a, ,b ")
+    ['a', 'b']
+    """
+    return [entry.strip() for entry in value.split(",") if entry.strip()]
 
 
 @lru_cache

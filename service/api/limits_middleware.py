@@ -12,9 +12,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, setting: str = "TCONV_MAX_BODY_BYTES") -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.setting = setting
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -52,7 +53,7 @@ class BodyLimitMiddleware:
                 "error": {
                     "code": "body_too_large",
                     "message": f"the request body is over {self.max_bytes:,} bytes "
-                    "(TCONV_MAX_BODY_BYTES); split the batch",
+                    f"({self.setting}); split the batch",
                 }
             }
         ).encode()

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from starlette.middleware.cors import CORSMiddleware
 
 from service import __version__
-from service.api.config import Settings, get_settings
+from service.api.auth import KeyMiddleware, KeyStore
+from service.api.config import Settings, get_settings, split_list
 from service.api.errors import install_error_handlers
 from service.api.limits_middleware import BodyLimitMiddleware
 from service.api.metrics import ObservabilityMiddleware
@@ -29,6 +32,9 @@ carries `X-Request-ID` (the request's, or a new one) and `Server-Timing: app;dur
 """
 
 
+_log = logging.getLogger("tconv.api")
+
+
 def _operation_id(route: APIRoute) -> str:
     return f"{route.tags[0]}-{route.name}" if route.tags else route.name
 
@@ -43,6 +49,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         timeout_s=settings.worker_timeout_s,
         chunk_size=settings.worker_chunk_size,
         concurrency=settings.worker_concurrency,
+        token=settings.worker_token or None,
+        expose_internals=settings.expose_internals,
     )
     # Everything loaded so far (modules, torch when embedded) lives as long as the process:
     # moving it out of the collector's sight makes each garbage collection scan only request
@@ -66,6 +74,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=app.state.settings.max_body_bytes)
-    app.add_middleware(ObservabilityMiddleware)  # outermost: it sees (and counts) the 413s too
+    settings = app.state.settings
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # Outside the body limit: a caller without a key is refused before its body is read.
+    keys = KeyStore.from_files(split_list(settings.api_keys), settings.api_keys_file)
+    if not keys:
+        _log.warning("no API keys configured (TCONV_API_KEYS, TCONV_API_KEYS_FILE): every path is open")
+    app.add_middleware(KeyMiddleware, keys=keys, open_paths=split_list(settings.open_paths), realm="tconv")
+    if origins := split_list(settings.cors_origins):
+        # Outside the keys: a browser's preflight carries no credentials and must still succeed.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Server-Timing", "Retry-After"],
+            max_age=600,
+        )
+    app.add_middleware(ObservabilityMiddleware)  # outermost: it sees (and counts) the 401s and 413s too
     return app

@@ -543,7 +543,7 @@ class InfoResponse(BaseModel):
     service: str
     version: str
     api_version: str
-    python: str
+    python: str | None = Field(description="The Python version; null unless TCONV_EXPOSE_INTERNALS is set.")
     limits: dict[str, int]
     objectives: list[ObjectiveOut]
     verification: dict[str, Any]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,7 +12,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from service import __version__
+from service.api.auth import OPS_PATHS, KeyMiddleware, KeyStore
 from service.api.errors import install_error_handlers
+from service.api.limits_middleware import BodyLimitMiddleware
 from service.api.metrics import ObservabilityMiddleware, metrics_response, observe_verification
 from service.api.responses import ModelResponse
 from service.api.schemas import ErrorResponse, HealthResponse, VerifyRequest, VerifyResponse
@@ -36,6 +39,15 @@ def create_worker_app(settings: WorkerSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.max_body_bytes, setting="TCONV_WORKER_MAX_BODY_BYTES"
+    )
+    token = KeyStore.of([settings.token])
+    if not token:
+        logging.getLogger("tconv.worker").warning(
+            "TCONV_WORKER_TOKEN is not set: the worker runs layers for any caller that reaches it"
+        )
+    app.add_middleware(KeyMiddleware, keys=token, open_paths=OPS_PATHS, realm="tconv-worker")
     app.add_middleware(ObservabilityMiddleware)
 
     @app.post(

@@ -26,6 +26,17 @@ class WorkerSettings(BaseSettings):
     )
     cache_size: int = Field(4096, ge=0, description="Per-layer results kept (LRU); 0 turns the cache off.")
     retry_after_s: int = Field(1, ge=1, description="Retry-After sent with a queue-full 503.")
+    token: str = Field(
+        "",
+        description="TCONV_WORKER_TOKEN: the bearer token /v1/verify requires (the API sends the same "
+        "variable). Unset: the worker answers any caller, and says so at startup.",
+        repr=False,
+    )
+    max_body_bytes: int = Field(
+        1024 * 1024,
+        ge=1024,
+        description="Largest request body (413 over it); the API sends a few layers per request.",
+    )
 
 
 @lru_cache

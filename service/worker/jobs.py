@@ -1,0 +1,82 @@
+"""Layers of a verify request as normalised jobs, and what the solver expects of each (no torch).
+
+The worker runs these jobs; the API (which may not import torch) uses the same expectations to
+check what a remote worker reports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from service.api.schemas import LayerIn, VerificationOut, VerifyRequest
+from service.solver.rules import LayerCheck, check_layer
+from service.solver.sizes import Dims, broadcast, resolve_ndim
+
+FIELDS = ("kernel_size", "stride", "padding", "output_padding", "dilation")
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One layer of a request, normalised: everything that can change its result (the cache key)."""
+
+    input_size: Dims
+    layer: tuple[Dims, ...]  # kernel_size, stride, padding, output_padding, dilation
+    in_channels: int
+    out_channels: int
+    groups: int
+    batch_size: int
+    bias: bool
+    dtype: str
+    device: str
+    timing: bool
+    backward: bool
+    numerics: bool
+    repeats: int
+
+
+def jobs_of(request: VerifyRequest, device: str) -> list[Job | VerificationOut]:
+    """One Job per layer; a layer whose dimensionality does not match is failed here."""
+    out: list[Job | VerificationOut] = []
+    for layer in request.layers:
+        try:
+            out.append(_job(request, layer, device))
+        except ValueError as exc:
+            out.append(VerificationOut(status="failed", error=str(exc), device=device))
+    return out
+
+
+def _job(request: VerifyRequest, layer: LayerIn, device: str) -> Job:
+    fields = {name: getattr(layer, name) for name in FIELDS}
+    # The same rule as every other endpoint: arrays set the dimensionality, a bare int is 2-D.
+    ndim = resolve_ndim(input_size=request.input_size, **fields)
+    return Job(
+        input_size=broadcast(request.input_size, ndim, name="input_size"),
+        layer=tuple(broadcast(value, ndim, name=name) for name, value in fields.items()),
+        in_channels=request.in_channels,
+        out_channels=request.out_channels,
+        groups=request.groups,
+        batch_size=request.batch_size,
+        bias=request.bias,
+        dtype=request.dtype,
+        device=device,
+        timing=request.timing,
+        backward=request.backward,
+        numerics=request.numerics,
+        repeats=request.repeats,
+    )
+
+
+def expected_check(job: Job) -> LayerCheck:
+    """The solver's verdict on the job's layer: its output size and the rules it breaks."""
+    kernel_size, stride, padding, output_padding, dilation = job.layer
+    return check_layer(
+        job.input_size,
+        kernel_size=kernel_size,
+        stride=stride,
+        padding=padding,
+        output_padding=output_padding,
+        dilation=dilation,
+        in_channels=job.in_channels,
+        out_channels=job.out_channels,
+        groups=job.groups,
+    )
