@@ -27,6 +27,18 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         8 * 1024 * 1024, ge=1024, description="Largest request body; over it, 413 `body_too_large`."
     )
+    body_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        description="A request body must arrive within this many seconds; else 408 `body_timeout` (a slow "
+        "sender otherwise holds a connection and its buffer indefinitely).",
+    )
+    max_answer_bytes: int = Field(
+        32 * 1024 * 1024,
+        ge=1024,
+        description="Budget: the estimated size of one answer (a search batch's candidates, about 1 KB "
+        "each); over it, 422 `batch_too_large`.",
+    )
     max_search_triples: int = Field(
         100_000,
         ge=1,

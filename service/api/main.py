@@ -75,7 +75,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     settings = app.state.settings
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.max_body_bytes, timeout_s=settings.body_timeout_s
+    )
     # Outside the body limit: a caller without a key is refused before its body is read.
     keys = KeyStore.from_files(split_list(settings.api_keys), settings.api_keys_file)
     if not keys:

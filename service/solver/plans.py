@@ -63,6 +63,36 @@ class PlanResult:
 Entry = tuple[int, tuple[Step, ...], tuple[State, ...]]  # (score, steps, sizes after each step)
 
 
+# Scoring one layer of a table (its steady-state overlap) takes about 50 µs here, one size
+# transition about 2 µs: a table entry is charged as this many transitions.
+ENTRY_WORK = 25
+
+
+def table_entries(bounds: SearchBounds, *, stop_after: int | None = None) -> int:
+    """How many layers the planner's tables hold for ``bounds``, counted without building them.
+
+    Per dilation the paddings depend on the kernel only and the output paddings on the stride only,
+    so the count is a sum of products. Counting stops once past ``stop_after``.
+
+    >>> table_entries(SearchBounds())  # kernel 1..8 (36 paddings), stride 1..8 (36 output paddings)
+    1296
+    """
+    total = 0
+    for d in bounds.dilation:
+        if bounds.padding is None:
+            pads = sum(d * (k - 1) + 1 for k in bounds.kernel_size)
+        else:
+            pads = len(bounds.kernel_size) * len(bounds.padding)
+        if bounds.output_padding is None:
+            ops = sum(max(s, d) for s in bounds.stride)
+        else:
+            ops = sum(len(bounds.output_padding.within(0, max(s, d) - 1)) for s in bounds.stride)
+        total += pads * ops
+        if stop_after is not None and total > stop_after:
+            break
+    return total
+
+
 class _Planner:
     """Builds the layer tables once; ``counts_from`` and ``best_steps`` read the slice that stays in range."""
 
@@ -77,7 +107,17 @@ class _Planner:
         max_edges: int,
     ) -> None:
         self.goal, self.options, self.limit, self.max_edges = goal, options, limit, max_edges
-        self.edges = 0
+        # The tables are charged before they are built: each layer in them is scored once per size
+        # class, and building them unbounded once took 20 GB and 13 minutes.
+        scored = table_entries(bounds, stop_after=max_edges // ENTRY_WORK + 1) * len(goal)
+        if scored * ENTRY_WORK > max_edges:
+            raise SolverError(
+                "space_too_large",
+                f"the plan's layer tables would score at least {scored:,} layers (each costs about "
+                f"{ENTRY_WORK} size transitions), over the budget of {max_edges:,} transitions; narrow "
+                "kernel_size, stride, dilation or padding",
+            )
+        self.edges = scored * ENTRY_WORK
         per_triple: dict[tuple[int, int, int], dict[int, list[DimParams]]] = {}
         gains: set[tuple[int, int]] = set()
         for k, s, d in bounds.triples():
