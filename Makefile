@@ -7,7 +7,7 @@ PORT   ?= 8000
 # The embedded verifier needs torch; this pin takes the CPU build (a looser spec pulls CUDA, GBs).
 TORCH  ?= torch==2.13.0
 
-.PHONY: run run-worker test deploy-check deploy-e2e lint typecheck unit bench clean
+.PHONY: run run-worker test deploy-check deploy-e2e lint typecheck unit fuzz bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ typecheck: $(VENV)/.dev-installed
 unit: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest -q
 
+# Schemathesis against a real API process: every operation and check, positive and negative
+# data, bounded (about a minute; FUZZ_EXAMPLES=n per operation, FUZZ_SEED=n). Any finding fails.
+fuzz: $(VENV)/.dev-installed
+	$(BIN)/python scripts/fuzz.py
+
 deploy-check: $(VENV)/.dev-installed
 	$(BIN)/hadolint deploy/docker/Dockerfile.api deploy/docker/Dockerfile.worker
 	$(BIN)/docker-compose -f docker-compose.yml config -q
@@ -51,7 +56,7 @@ deploy-check: $(VENV)/.dev-installed
 deploy-e2e: $(VENV)/.dev-installed
 	deploy/e2e.sh
 
-test: lint typecheck unit deploy-check deploy-e2e
+test: lint typecheck unit fuzz deploy-check deploy-e2e
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/run_all.py

@@ -21,6 +21,7 @@ from pydantic import (
     WithJsonSchema,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from service.solver import limits
 from service.solver.enumeration import Bound
@@ -271,7 +272,11 @@ class Range(BaseModel):
         if self.values is None and self.max is None:
             raise ValueError("needs max (and optionally min) or values")
         if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min {self.min} is greater than max {self.max}")
+            # Its own rule: JSON Schema cannot compare two fields, so this is the one range rule
+            # the published schema leaves to the service (tests/fuzz/checks.py knows it).
+            raise PydanticCustomError(
+                "range_order", "min {min} is greater than max {max}", {"min": self.min, "max": self.max}
+            )
         return self
 
     def to_bound(self, lo: int) -> Bound:
@@ -649,7 +654,7 @@ class PlanRequest(ChannelContext, LayerBounds):
         "layers and square intermediate sizes). false: every parameter free per dimension, each "
         "dimension planned on its own (not with objective `cost`, whose MACs multiply across them).",
     )
-    channels: list[StrictInt] | None = Field(
+    channels: list[Annotated[StrictInt, Field(ge=1, le=limits.MAX_CHANNELS)]] | None = Field(
         None,
         min_length=2,
         max_length=limits.MAX_PLAN_LAYERS + 1,

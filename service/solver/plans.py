@@ -23,6 +23,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from service.solver.enumeration import Bound, DimParams, SearchBounds
 from service.solver.errors import SolverError
@@ -63,34 +64,51 @@ class PlanResult:
 Entry = tuple[int, tuple[Step, ...], tuple[State, ...]]  # (score, steps, sizes after each step)
 
 
-# Scoring one layer of a table (its steady-state overlap) takes about 50 µs here, one size
-# transition about 2 µs: a table entry is charged as this many transitions.
-ENTRY_WORK = 25
+# What scoring one layer of a table costs, in size transitions (about 2 µs each): its steady-state
+# overlap sweeps its taps and its stride's residues, about 20 µs + 2 µs per tap + 3 µs per unit of
+# stride here (a stride-1024 layer takes 3.5 ms, a kernel-4 stride-2 one 24 µs).
+ENTRY_BASE_WORK = 12
 
 
-def table_entries(bounds: SearchBounds, *, stop_after: int | None = None) -> int:
-    """How many layers the planner's tables hold for ``bounds``, counted without building them.
+def entry_work(kernel_size: int, stride: int) -> int:
+    return ENTRY_BASE_WORK + kernel_size + 2 * stride
+
+
+class TableSize(NamedTuple):
+    layers: int  # entries of the planner's tables
+    work: int  # what scoring them once costs, in size transitions
+
+
+def table_size(bounds: SearchBounds, *, stop_after: int | None = None) -> TableSize:
+    """How many layers the planner's tables hold for ``bounds``, and the work of scoring them,
+    counted without building them.
 
     Per dilation the paddings depend on the kernel only and the output paddings on the stride only,
-    so the count is a sum of products. Counting stops once past ``stop_after``.
+    so both are sums of products. Counting stops once the work passes ``stop_after``.
 
-    >>> table_entries(SearchBounds())  # kernel 1..8 (36 paddings), stride 1..8 (36 output paddings)
-    1296
+    >>> table_size(SearchBounds())  # kernel 1..8 (36 paddings), stride 1..8 (36 output paddings)
+    TableSize(layers=1296, work=37584)
     """
-    total = 0
+    layers = work = 0
     for d in bounds.dilation:
-        if bounds.padding is None:
-            pads = sum(d * (k - 1) + 1 for k in bounds.kernel_size)
-        else:
-            pads = len(bounds.kernel_size) * len(bounds.padding)
-        if bounds.output_padding is None:
-            ops = sum(max(s, d) for s in bounds.stride)
-        else:
-            ops = sum(len(bounds.output_padding.within(0, max(s, d) - 1)) for s in bounds.stride)
-        total += pads * ops
-        if stop_after is not None and total > stop_after:
+        pads = {
+            k: d * (k - 1) + 1 if bounds.padding is None else len(bounds.padding) for k in bounds.kernel_size
+        }
+        ops = {
+            s: max(s, d)
+            if bounds.output_padding is None
+            else len(bounds.output_padding.within(0, max(s, d) - 1))
+            for s in bounds.stride
+        }
+        all_pads, all_ops = sum(pads.values()), sum(ops.values())
+        layers += all_pads * all_ops
+        # Σ_k Σ_s pads·ops·entry_work(k, s), with entry_work split into its kernel and stride terms.
+        work += ENTRY_BASE_WORK * all_pads * all_ops
+        work += sum(k * n for k, n in pads.items()) * all_ops
+        work += all_pads * sum(2 * s * n for s, n in ops.items())
+        if stop_after is not None and work > stop_after:
             break
-    return total
+    return TableSize(layers, work)
 
 
 class _Planner:
@@ -109,15 +127,15 @@ class _Planner:
         self.goal, self.options, self.limit, self.max_edges = goal, options, limit, max_edges
         # The tables are charged before they are built: each layer in them is scored once per size
         # class, and building them unbounded once took 20 GB and 13 minutes.
-        scored = table_entries(bounds, stop_after=max_edges // ENTRY_WORK + 1) * len(goal)
-        if scored * ENTRY_WORK > max_edges:
+        tables = table_size(bounds, stop_after=max_edges)
+        self.edges = tables.work * len(goal)  # each size class scores every layer
+        if self.edges > max_edges:
             raise SolverError(
                 "space_too_large",
-                f"the plan's layer tables would score at least {scored:,} layers (each costs about "
-                f"{ENTRY_WORK} size transitions), over the budget of {max_edges:,} transitions; narrow "
-                "kernel_size, stride, dilation or padding",
+                f"scoring the plan's layer tables ({tables.layers:,}+ layers × {len(goal)} size classes) "
+                f"would take the work of {self.edges:,}+ size transitions, over the budget of "
+                f"{max_edges:,}; narrow kernel_size, stride, dilation or padding",
             )
-        self.edges = scored * ENTRY_WORK
         per_triple: dict[tuple[int, int, int], dict[int, list[DimParams]]] = {}
         gains: set[tuple[int, int]] = set()
         for k, s, d in bounds.triples():

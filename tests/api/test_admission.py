@@ -14,8 +14,8 @@ from service.api.admission import CANDIDATE_BYTES
 from service.api.config import Settings
 from service.api.errors import MAX_ERROR_DETAILS
 from service.api.main import create_app
-from service.solver.enumeration import Bound, SearchBounds
-from service.solver.plans import PlanOptions, _Planner, table_entries
+from service.solver.enumeration import Bound, DimParams, SearchBounds
+from service.solver.plans import PlanOptions, _Planner, entry_work, table_size
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +54,13 @@ def test_plans_whose_tables_are_over_budget_are_refused(client: TestClient, body
     assert "narrow kernel_size, stride, dilation or padding" in error["message"]
 
 
+def _layers(entry: tuple[int, list[list[tuple[int, DimParams]]]]) -> list[DimParams]:
+    """Every layer of one offset's entry (with an unbounded limit, class 0 keeps them all)."""
+    count, per_class = entry
+    assert len(per_class[0]) == count
+    return [params for _, params in per_class[0]]
+
+
 def _bound(lo: int, hi: int) -> st.SearchStrategy[Bound]:
     ranges = st.tuples(st.integers(lo, hi), st.integers(lo, hi)).map(lambda t: Bound(min(t), max(t)))
     values = st.lists(st.integers(lo, hi), min_size=1, max_size=4).map(Bound.of_values)
@@ -79,10 +86,12 @@ def test_table_entries_counts_what_the_planner_builds(
 ) -> None:
     bounds = SearchBounds(kernel, stride, dilation, padding, output_padding)
     planner = _Planner(
-        (16,) * classes, bounds, PlanOptions(1, 2), step_score=lambda n, p: 0, limit=1, max_edges=10**12
+        (16,) * classes, bounds, PlanOptions(1, 2), step_score=lambda n, p: 0, limit=10**9, max_edges=10**12
     )
-    built = sum(table[c][0] for _, offsets, table in planner.tables for c in offsets)
-    assert table_entries(bounds) == built
+    built = [p for _, offsets, table in planner.tables for c in offsets for p in _layers(table[c])]
+    size = table_size(bounds)
+    assert size.layers == len(built)
+    assert size.work == sum(entry_work(p.kernel_size, p.stride) for p in built)
 
 
 def test_error_lists_are_capped_with_a_count_of_the_rest(client: TestClient) -> None:
