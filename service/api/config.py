@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     max_search_options: int = Field(
         100_000, ge=1, description="Budget: valid per-dimension options one search may rank."
     )
+    max_search_work: int = Field(
+        4_000_000,
+        ge=1,
+        description="Budget: the work of ranking one search's options (each weighs 12 + kernel_size + "
+        "2·stride, its overlap sweep): about 2 s of CPU at the default.",
+    )
     max_batch_search_work: int = Field(
         2_000_000,
         ge=1,

@@ -27,6 +27,7 @@ from typing import NamedTuple
 
 from service.solver.enumeration import Bound, DimParams, SearchBounds
 from service.solver.errors import SolverError
+from service.solver.overlap import overlap_work
 from service.solver.sizes import Dims
 
 State = tuple[int, ...]  # one size per class
@@ -64,19 +65,9 @@ class PlanResult:
 Entry = tuple[int, tuple[Step, ...], tuple[State, ...]]  # (score, steps, sizes after each step)
 
 
-# What scoring one layer of a table costs, in size transitions (about 2 µs each): its steady-state
-# overlap sweeps its taps and its stride's residues, about 20 µs + 2 µs per tap + 3 µs per unit of
-# stride here (a stride-1024 layer takes 3.5 ms, a kernel-4 stride-2 one 24 µs).
-ENTRY_BASE_WORK = 12
-
-
-def entry_work(kernel_size: int, stride: int) -> int:
-    return ENTRY_BASE_WORK + kernel_size + 2 * stride
-
-
 class TableSize(NamedTuple):
     layers: int  # entries of the planner's tables
-    work: int  # what scoring them once costs, in size transitions
+    work: int  # what scoring them once costs (overlap_work, about a size transition per unit)
 
 
 def table_size(bounds: SearchBounds, *, stop_after: int | None = None) -> TableSize:
@@ -102,10 +93,11 @@ def table_size(bounds: SearchBounds, *, stop_after: int | None = None) -> TableS
         }
         all_pads, all_ops = sum(pads.values()), sum(ops.values())
         layers += all_pads * all_ops
-        # Σ_k Σ_s pads·ops·entry_work(k, s), with entry_work split into its kernel and stride terms.
-        work += ENTRY_BASE_WORK * all_pads * all_ops
-        work += sum(k * n for k, n in pads.items()) * all_ops
-        work += all_pads * sum(2 * s * n for s, n in ops.items())
+        # Σ_k Σ_s pads·ops·overlap_work(k, s), in closed form: the work is additive in k and s.
+        base = overlap_work(0, 0)
+        work += sum(n * (overlap_work(k, 0) - base) for k, n in pads.items()) * all_ops
+        work += all_pads * sum(n * (overlap_work(0, s) - base) for s, n in ops.items())
+        work += base * all_pads * all_ops
         if stop_after is not None and work > stop_after:
             break
     return TableSize(layers, work)

@@ -16,6 +16,7 @@ class Budget:
 
     max_triples: int = 100_000
     max_options: int = 100_000
+    max_work: int | None = None  # overlap_work units of ranking; None: unchecked
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,7 @@ def search(
         tie_dims=tie_dims,
         max_triples=budget.max_triples,
         max_options=budget.max_options,
+        max_work=budget.max_work,
     )
     ranked = rank_space(space, objective)
     if ranked.total:

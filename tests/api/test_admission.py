@@ -15,7 +15,8 @@ from service.api.config import Settings
 from service.api.errors import MAX_ERROR_DETAILS
 from service.api.main import create_app
 from service.solver.enumeration import Bound, DimParams, SearchBounds
-from service.solver.plans import PlanOptions, _Planner, entry_work, table_size
+from service.solver.overlap import overlap_work
+from service.solver.plans import PlanOptions, _Planner, table_size
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +92,7 @@ def test_table_entries_counts_what_the_planner_builds(
     built = [p for _, offsets, table in planner.tables for c in offsets for p in _layers(table[c])]
     size = table_size(bounds)
     assert size.layers == len(built)
-    assert size.work == sum(entry_work(p.kernel_size, p.stride) for p in built)
+    assert size.work == sum(overlap_work(p.kernel_size, p.stride) for p in built)
 
 
 def test_error_lists_are_capped_with_a_count_of_the_rest(client: TestClient) -> None:
@@ -124,3 +125,16 @@ def test_the_largest_default_search_batch_is_refused(client: TestClient) -> None
     response = client.post("/v1/search/batch", json={"queries": queries})
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "batch_too_large"
+
+
+def test_a_search_whose_ranking_is_over_the_work_budget_is_refused(client: TestClient) -> None:
+    # Within the triple and option budgets (99,856 triples, 71,288 options) but about 6 s of
+    # ranking: large strides make each option's overlap sweep long.
+    body = {"input_size": [7], "output_size": [14], "kernel_size": {"max": 316}, "stride": {"max": 316}}
+    response = client.post("/v1/search", json=body)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "space_too_large"
+    assert "narrow stride or kernel_size" in error["message"]
+    narrowed = {**body, "stride": {"max": 16}}
+    assert client.post("/v1/search", json=narrowed).status_code == 200
