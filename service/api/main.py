@@ -6,6 +6,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -62,6 +63,47 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.verifier.aclose()
 
 
+# The answers the middlewares give, which no route declares: (status, applies to, description).
+_COMMON_ANSWERS = (
+    ("401", "/v1/", "A key is required (`unauthorized`): TCONV_API_KEYS or TCONV_API_KEYS_FILE is set."),
+    ("408", "post", "The body did not arrive within TCONV_BODY_TIMEOUT_S (`body_timeout`)."),
+    ("413", "post", "The body is over TCONV_MAX_BODY_BYTES (`body_too_large`)."),
+    ("415", "post", "Not a JSON body (`unsupported_media_type`): send `Content-Type: application/json`."),
+    ("500", "", "A bug (`internal_error`); the message names the request id."),
+)
+
+
+def _document_common_answers(app: FastAPI) -> None:
+    """Publish the middlewares' answers on every operation they apply to, and the two ways to send
+    a key (`/v1/*` needs one when keys are configured)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An API key as a bearer token.",
+                },
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+            }
+            error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
+            for path, operations in schema["paths"].items():
+                for method, operation in operations.items():
+                    if path.startswith("/v1/"):
+                        operation["security"] = [{"bearer": []}, {"apiKey": []}]
+                    for status, scope, description in _COMMON_ANSWERS:
+                        if scope in ("", method) or (scope.startswith("/") and path.startswith(scope)):
+                            answer = {"description": description, "content": error}
+                            operation["responses"].setdefault(status, answer)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="tconv",
@@ -74,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    _document_common_answers(app)
     settings = app.state.settings
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=settings.max_body_bytes, timeout_s=settings.body_timeout_s

@@ -56,11 +56,34 @@ class OrjsonRequest(Request):
         return self._json
 
 
+def _is_json(content_type: str | None) -> bool:
+    """JSON only: ``application/json`` or ``application/*+json``, with or without parameters.
+
+    >>> _is_json("application/json; charset=utf-8"), _is_json("text/plain"), _is_json(None)
+    (True, False, False)
+    """
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+def _unsupported_media_type(content_type: str | None) -> Response:
+    # `curl -d` sends application/x-www-form-urlencoded unless told otherwise: say what to send.
+    sent = f"sent as {content_type[:100]!r}" if content_type else "sent without a content type"
+    message = (
+        f"the body is {sent}; this endpoint reads JSON: send "
+        "`Content-Type: application/json` (curl: -H 'content-type: application/json')"
+    )
+    body = {"error": {"code": "unsupported_media_type", "message": message}}
+    return Response(orjson.dumps(body), status_code=415, media_type="application/json")
+
+
 class OrjsonRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def route_handler(request: Request) -> Response:
+            if request.method == "POST" and not _is_json(request.headers.get("content-type")):
+                return _unsupported_media_type(request.headers.get("content-type"))
             return await handler(OrjsonRequest(request.scope, request.receive))
 
         return route_handler

@@ -161,7 +161,8 @@ export interface paths {
         /**
          * Up to 1,000 searches in one call, answered in order
          * @description Each item answered as /v1/search would; one item's failure does not fail the others. The
-         *     batch's summed work is capped by ``TCONV_MAX_BATCH_SEARCH_WORK``.
+         *     batch's summed work is capped by ``TCONV_MAX_BATCH_SEARCH_WORK``, and its answer (the sum of the
+         *     items' ``limit``) by ``TCONV_MAX_ANSWER_BYTES``.
          */
         post: operations["batch-search_batch"];
         delete?: never;
@@ -455,8 +456,11 @@ export interface components {
             };
             /** Objectives */
             objectives: components["schemas"]["ObjectiveOut"][];
-            /** Python */
-            python: string;
+            /**
+             * Python
+             * @description The Python version; null unless TCONV_EXPOSE_INTERNALS is set.
+             */
+            python: string | null;
             /** Service */
             service: string;
             /** Verification */
@@ -723,9 +727,10 @@ export interface components {
             channels?: number[] | null;
             /** @description Dilations to consider. Default [1]. */
             dilation?: number | number[] | {
-                max?: number | null;
+                max: number;
                 min?: number | null;
-                values?: number[] | null;
+            } | {
+                values: number[];
             };
             /**
              * Dtype
@@ -753,15 +758,17 @@ export interface components {
             input_size: number | number[];
             /** @description Kernel sizes to consider. Default 1..8. */
             kernel_size?: number | number[] | {
-                max?: number | null;
+                max: number;
                 min?: number | null;
-                values?: number[] | null;
+            } | {
+                values: number[];
             };
             /** @description Number of layers: an int or a range (default 1..4, at most 16). */
             layers?: number | number[] | {
-                max?: number | null;
+                max: number;
                 min?: number | null;
-                values?: number[] | null;
+            } | {
+                values: number[];
             };
             /**
              * Limit
@@ -781,7 +788,7 @@ export interface components {
              * @default balanced
              * @enum {string}
              */
-            objective?: "balanced" | "quality" | "cost" | "conventional" | "latency";
+            objective?: "balanced" | "quality" | "cost" | "conventional";
             /**
              * Out Channels
              * @description Output channels.
@@ -790,9 +797,10 @@ export interface components {
             out_channels?: number;
             /** @description Output paddings to consider. Default: the legal 0..max(stride, dilation)−1. */
             output_padding?: number | number[] | {
-                max?: number | null;
+                max: number;
                 min?: number | null;
-                values?: number[] | null;
+            } | {
+                values: number[];
             } | null;
             /**
              * Output Size
@@ -801,9 +809,10 @@ export interface components {
             output_size: number | number[];
             /** @description Paddings to consider. Default: 0..dilation·(kernel_size−1) for each candidate. */
             padding?: number | number[] | {
-                max?: number | null;
+                max: number;
                 min?: number | null;
-                values?: number[] | null;
+            } | {
+                values: number[];
             } | null;
             /**
              * Same Layer
@@ -813,9 +822,10 @@ export interface components {
             same_layer?: boolean;
             /** @description Strides to consider. Default 1..8. */
             stride?: number | number[] | {
-                max?: number | null;
+                max: number;
                 min?: number | null;
-                values?: number[] | null;
+            } | {
+                values: number[];
             };
             /**
              * Tie Dims
@@ -959,9 +969,10 @@ export interface components {
             bias?: boolean;
             /** @description Dilations to consider. Default [1]. */
             dilation?: number | number[] | {
-                max?: number | null;
+                max: number;
                 min?: number | null;
-                values?: number[] | null;
+            } | {
+                values: number[];
             };
             /**
              * Dtype
@@ -989,9 +1000,10 @@ export interface components {
             input_size: number | number[];
             /** @description Kernel sizes to consider. Default 1..8. */
             kernel_size?: number | number[] | {
-                max?: number | null;
+                max: number;
                 min?: number | null;
-                values?: number[] | null;
+            } | {
+                values: number[];
             };
             /**
              * Limit
@@ -1020,9 +1032,10 @@ export interface components {
             out_channels?: number;
             /** @description Output paddings to consider. Default: the legal 0..max(stride, dilation)−1. */
             output_padding?: number | number[] | {
-                max?: number | null;
+                max: number;
                 min?: number | null;
-                values?: number[] | null;
+            } | {
+                values: number[];
             } | null;
             /**
              * Output Size
@@ -1031,15 +1044,17 @@ export interface components {
             output_size: number | number[];
             /** @description Paddings to consider. Default: 0..dilation·(kernel_size−1) for each candidate. */
             padding?: number | number[] | {
-                max?: number | null;
+                max: number;
                 min?: number | null;
-                values?: number[] | null;
+            } | {
+                values: number[];
             } | null;
             /** @description Strides to consider. Default 1..8. */
             stride?: number | number[] | {
-                max?: number | null;
+                max: number;
                 min?: number | null;
-                values?: number[] | null;
+            } | {
+                values: number[];
             };
             /**
              * Tie Dims
@@ -1477,6 +1492,15 @@ export interface operations {
                     "application/json": components["schemas"]["HealthResponse"];
                 };
             };
+            /** @description A bug (`internal_error`); the message names the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     "ops-metrics": {
@@ -1495,6 +1519,15 @@ export interface operations {
                 };
                 content: {
                     "text/plain": unknown;
+                };
+            };
+            /** @description A bug (`internal_error`); the message names the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1517,6 +1550,15 @@ export interface operations {
                     "application/json": components["schemas"]["ReadyResponse"];
                 };
             };
+            /** @description A bug (`internal_error`); the message names the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     "ops-info": {
@@ -1535,6 +1577,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["InfoResponse"];
+                };
+            };
+            /** @description A key is required (`unauthorized`): TCONV_API_KEYS or TCONV_API_KEYS_FILE is set. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug (`internal_error`); the message names the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1561,8 +1621,53 @@ export interface operations {
                     "application/json": components["schemas"]["InvertResponse"];
                 };
             };
+            /** @description A key is required (`unauthorized`): TCONV_API_KEYS or TCONV_API_KEYS_FILE is set. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body did not arrive within TCONV_BODY_TIMEOUT_S (`body_timeout`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is over TCONV_MAX_BODY_BYTES (`body_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not a JSON body (`unsupported_media_type`): send `Content-Type: application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description A field out of its domain. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug (`internal_error`); the message names the request id. */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1594,8 +1699,53 @@ export interface operations {
                     "application/json": components["schemas"]["PlanResponse"];
                 };
             };
+            /** @description A key is required (`unauthorized`): TCONV_API_KEYS or TCONV_API_KEYS_FILE is set. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body did not arrive within TCONV_BODY_TIMEOUT_S (`body_timeout`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is over TCONV_MAX_BODY_BYTES (`body_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not a JSON body (`unsupported_media_type`): send `Content-Type: application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description A field out of its domain, a search over the budget (`space_too_large`), or an option /v1/plan does not support. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug (`internal_error`); the message names the request id. */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1627,8 +1777,53 @@ export interface operations {
                     "application/json": components["schemas"]["SearchResponse"];
                 };
             };
+            /** @description A key is required (`unauthorized`): TCONV_API_KEYS or TCONV_API_KEYS_FILE is set. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body did not arrive within TCONV_BODY_TIMEOUT_S (`body_timeout`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is over TCONV_MAX_BODY_BYTES (`body_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not a JSON body (`unsupported_media_type`): send `Content-Type: application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description A field out of its domain, or a space over the budget (`space_too_large`, which says which bound to narrow), or `objective_unavailable` (latency without a verification worker). */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug (`internal_error`); the message names the request id. */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1669,8 +1864,53 @@ export interface operations {
                     "application/json": components["schemas"]["SearchBatchResponse"];
                 };
             };
+            /** @description A key is required (`unauthorized`): TCONV_API_KEYS or TCONV_API_KEYS_FILE is set. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body did not arrive within TCONV_BODY_TIMEOUT_S (`body_timeout`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is over TCONV_MAX_BODY_BYTES (`body_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not a JSON body (`unsupported_media_type`): send `Content-Type: application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Not a list of 1 to 1,000 queries, or over the batch budget (`batch_too_large`). */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug (`internal_error`); the message names the request id. */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1702,8 +1942,53 @@ export interface operations {
                     "application/json": components["schemas"]["ShapeResponse"];
                 };
             };
+            /** @description A key is required (`unauthorized`): TCONV_API_KEYS or TCONV_API_KEYS_FILE is set. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body did not arrive within TCONV_BODY_TIMEOUT_S (`body_timeout`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is over TCONV_MAX_BODY_BYTES (`body_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not a JSON body (`unsupported_media_type`): send `Content-Type: application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description A field out of its domain (names field and rule). */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug (`internal_error`); the message names the request id. */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1735,8 +2020,53 @@ export interface operations {
                     "application/json": components["schemas"]["ShapeBatchResponse"];
                 };
             };
+            /** @description A key is required (`unauthorized`): TCONV_API_KEYS or TCONV_API_KEYS_FILE is set. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body did not arrive within TCONV_BODY_TIMEOUT_S (`body_timeout`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is over TCONV_MAX_BODY_BYTES (`body_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not a JSON body (`unsupported_media_type`): send `Content-Type: application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Not a list of 1 to 10,000 queries. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug (`internal_error`); the message names the request id. */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1768,6 +2098,42 @@ export interface operations {
                     "application/json": components["schemas"]["VerifyResponse"];
                 };
             };
+            /** @description A key is required (`unauthorized`): TCONV_API_KEYS or TCONV_API_KEYS_FILE is set. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body did not arrive within TCONV_BODY_TIMEOUT_S (`body_timeout`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is over TCONV_MAX_BODY_BYTES (`body_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not a JSON body (`unsupported_media_type`): send `Content-Type: application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -1775,6 +2141,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description A bug (`internal_error`); the message names the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description The worker's queue is full; see Retry-After. */
