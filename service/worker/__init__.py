@@ -84,7 +84,7 @@ class EmbeddedVerifier:
         return {"mode": self.kind, "available": True, **environment}
 
     async def aclose(self) -> None:
-        return None
+        self.executor.close()
 
 
 def torch_is_installed() -> bool:

@@ -30,7 +30,10 @@ def create_worker_app(settings: WorkerSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.executor = Executor(settings, label="worker")
         gc.freeze()  # torch's objects are permanent: keep the collector off them (see api.main)
-        yield
+        try:
+            yield
+        finally:
+            app.state.executor.close()
 
     app = FastAPI(
         title="tconv worker",
