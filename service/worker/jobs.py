@@ -6,7 +6,6 @@ check what a remote worker reports.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from service.api.schemas import LayerIn, VerificationOut, VerifyRequest
@@ -81,47 +80,3 @@ def expected_check(job: Job) -> LayerCheck:
         out_channels=job.out_channels,
         groups=job.groups,
     )
-
-
-DTYPE_BYTES = {"float32": 4, "float64": 8, "float16": 2, "bfloat16": 2}
-
-
-def peak_memory_estimate(job: Job, output_size: Dims) -> int:
-    """An upper estimate of the bytes running ``job`` holds at once: input (and its float32 CPU
-    original), weights, output, and the col2im buffer of the CPU kernel ((out_channels × taps) ×
-    input pixels per sample, which dominates for large kernels); backward doubles them, numerics
-    adds a float64 copy of each.
-
-    >>> job = Job((512, 512), ((8, 8), (4, 4), (0, 0), (0, 0), (1, 1)), 16, 16, 1, 1, True,
-    ...           "float32", "cpu", False, False, False, 1)
-    >>> round(peak_memory_estimate(job, (2052, 2052)) / 2**20)  # measured: about 1,060 MB RSS
-    1360
-    """
-    kernel_size = job.layer[0]
-    pixels, taps = math.prod(job.input_size), math.prod(kernel_size)
-    inputs = job.batch_size * job.in_channels * pixels
-    weights = job.in_channels * (job.out_channels // max(job.groups, 1)) * taps
-    outputs = job.batch_size * job.out_channels * math.prod(max(o, 0) for o in output_size)
-    columns = job.out_channels * taps * pixels
-    elements = inputs + weights + outputs + columns
-    total = DTYPE_BYTES[job.dtype] * elements + 4 * inputs
-    if job.backward:
-        total += DTYPE_BYTES[job.dtype] * elements
-    if job.numerics:
-        total += 8 * elements
-    return total
-
-
-def work_estimate(job: Job) -> int:
-    """Multiply-accumulates ``job`` runs: forward once, a warm-up and ``repeats`` more when timed,
-    three times as many with backward, once more in float64 for numerics."""
-    kernel_size = job.layer[0]
-    macs = (
-        job.batch_size
-        * job.in_channels
-        * (job.out_channels // max(job.groups, 1))
-        * math.prod(kernel_size)
-        * math.prod(job.input_size)
-    )
-    runs = 1 + (1 + job.repeats if job.timing else 0)
-    return macs * runs * (3 if job.backward else 1) + (macs if job.numerics else 0)
