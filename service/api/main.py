@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -17,7 +18,7 @@ from service.api.auth import KeyMiddleware, KeyStore
 from service.api.config import Settings, get_settings, split_list
 from service.api.errors import install_error_handlers
 from service.api.limits_middleware import BodyLimitMiddleware
-from service.api.metrics import ObservabilityMiddleware
+from service.api.metrics import ObservabilityMiddleware, watch_event_loop_lag
 from service.api.routes import ROUTERS
 from service.worker import make_verifier
 
@@ -57,9 +58,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # moving it out of the collector's sight makes each garbage collection scan only request
     # objects, which halves the tail latency of allocation-heavy answers such as /v1/plan.
     gc.freeze()
+    lag = asyncio.create_task(watch_event_loop_lag())
     try:
         yield
     finally:
+        lag.cancel()
         await app.state.verifier.aclose()
 
 

@@ -9,14 +9,25 @@ to the worker.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import logging
+import os
 import time
 import uuid
 from typing import Any
 
 import orjson
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -45,7 +56,27 @@ VERIFY_LATENCY = Histogram(
     buckets=(0.001, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
 VERIFY_RESULTS = Counter("tconv_verification_results_total", "Verification results by status.", ["status"])
-WORKER_AVAILABLE = Gauge("tconv_worker_available", "1 when the verification worker answered its last check.")
+# With several processes (PROMETHEUS_MULTIPROC_DIR), the most recent check of any process counts.
+WORKER_AVAILABLE = Gauge(
+    "tconv_worker_available",
+    "1 when the verification worker answered its last check.",
+    multiprocess_mode="mostrecent",
+)
+LOOP_LAG = Histogram(
+    "tconv_event_loop_lag_seconds",
+    "How late the event loop ran a timer: time requests wait before the server even starts them.",
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+LAG_INTERVAL_S = 0.25
+
+
+async def watch_event_loop_lag() -> None:
+    """Sleep a fixed interval and record how much later than asked the loop woke up: heavy work
+    on the loop (or too few processes for the load) shows here, not in the request latencies."""
+    while True:
+        began = time.perf_counter()
+        await asyncio.sleep(LAG_INTERVAL_S)
+        LOOP_LAG.observe(max(time.perf_counter() - began - LAG_INTERVAL_S, 0.0))
 
 
 MAX_REQUEST_ID = 64
@@ -155,6 +186,12 @@ class ObservabilityMiddleware:
 
 
 def metrics_response(_: Request) -> Response:
+    """This process's metrics or, in multiprocess mode (PROMETHEUS_MULTIPROC_DIR set, as
+    `python -m service --workers N` does), every process's, merged."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
