@@ -109,13 +109,18 @@ def internal_error_body(rid: str) -> bytes:
     )
 
 
-def _route_of(scope: Scope) -> str:
+def _route_of(scope: Scope, status: int) -> str:
     """The matched route's path template (bounded label values), or "unmatched".
 
-    The router records the route it picked in the scope, which the middleware sees afterwards.
+    The router records the API routes it picks in the scope, which the middleware sees afterwards.
+    The docs pages and static files are plain routes it does not record: answered (< 400), their
+    path is the label (a fixed set); anything else that matched nothing stays "unmatched", so
+    random paths cannot grow the label set.
     """
     route = scope.get("route")
-    return str(getattr(route, "path", "unmatched"))
+    if route is not None:
+        return str(getattr(route, "path", "unmatched"))
+    return str(scope["path"]) if status < 400 else "unmatched"
 
 
 class ObservabilityMiddleware:
@@ -168,7 +173,7 @@ class ObservabilityMiddleware:
             await send_with_id({"type": "http.response.body", "body": body})
         finally:
             elapsed = time.perf_counter() - began
-            route = _route_of(scope)
+            route = _route_of(scope, status)
             REQUESTS.labels(route, scope["method"], str(status)).inc()
             LATENCY.labels(route).observe(elapsed)
             if access_log.isEnabledFor(logging.INFO):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
@@ -80,6 +81,9 @@ class StandIn(BaseHTTPRequestHandler):
             self._send(200, json.dumps(_answer(layers + 3)).encode())
         elif mode == "wrong_size":
             self._send(200, json.dumps(_answer(layers, size=[99, 99])).encode())
+        elif mode == "hang":
+            time.sleep(8)  # past the API's TCONV_WORKER_TIMEOUT_S of 5 s
+            self._send(200, json.dumps(_answer(layers)).encode())
         elif mode.startswith("busy:"):
             self._send(503, b'{"error": {"code": "worker_busy"}}', {"Retry-After": mode.split(":", 1)[1]})
         else:
@@ -173,3 +177,14 @@ def test_a_readiness_answer_that_is_not_an_object(api_url: str) -> None:
     ready = httpx.get(f"{api_url}/readyz", timeout=30)
     assert ready.status_code == 200
     assert ready.json()["worker"]["available"] is False
+
+
+def test_a_worker_that_hangs_past_the_timeout(api_url: str) -> None:
+    StandIn.mode = "hang"
+    response = httpx.post(f"{api_url}/v1/verify", json=VERIFY, timeout=60)
+    assert response.status_code == 200
+    assert [r["status"] for r in response.json()["results"]] == ["unavailable", "unavailable"]
+    assert "did not answer in time" in response.json()["results"][0]["error"]
+    StandIn.mode = "good"
+    recovered = httpx.post(f"{api_url}/v1/verify", json=VERIFY, timeout=60)
+    assert [r["status"] for r in recovered.json()["results"]] == ["confirmed", "confirmed"]
