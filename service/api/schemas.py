@@ -548,7 +548,7 @@ class InfoResponse(BaseModel):
     service: str
     version: str
     api_version: str
-    python: str | None = Field(description="The Python version; null unless TCONV_EXPOSE_INTERNALS is set.")
+    python: str = Field(description="The Python version; `hidden` unless TCONV_EXPOSE_INTERNALS is set.")
     limits: dict[str, int]
     objectives: list[ObjectiveOut]
     verification: dict[str, Any]

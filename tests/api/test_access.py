@@ -128,10 +128,12 @@ def test_internals_are_hidden_unless_exposed() -> None:
             verified = test_client.post(
                 "/v1/verify", json={"input_size": 4, "layers": [{"kernel_size": 2, "stride": 2}]}
             ).json()
-        shown = [info["python"], info["verification"].get("torch_version"), verified["torch_version"]]
+        shown = [info["verification"].get("torch_version"), verified["torch_version"]]
         shown.append(ready["worker"].get("torch_version"))
         if expose:
             assert all(shown), shown
+            assert info["python"].count(".") == 2
         else:
             assert not any(shown), shown
+            assert info["python"] == "hidden"
             assert verified["results"][0]["status"] == "confirmed"

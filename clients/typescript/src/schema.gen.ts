@@ -458,9 +458,9 @@ export interface components {
             objectives: components["schemas"]["ObjectiveOut"][];
             /**
              * Python
-             * @description The Python version; null unless TCONV_EXPOSE_INTERNALS is set.
+             * @description The Python version; `hidden` unless TCONV_EXPOSE_INTERNALS is set.
              */
-            python: string | null;
+            python: string;
             /** Service */
             service: string;
             /** Verification */
