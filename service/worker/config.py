@@ -34,8 +34,8 @@ class WorkerSettings(BaseSettings):
     max_memory_bytes: int = Field(
         1024**3,
         ge=64 * 1024**2,
-        description="Resident memory the verification child may reach (torch itself takes about 220 MB); "
-        "past it the layer is stopped and comes back `unavailable`.",
+        description="Resident memory one layer may add to the verification child (over torch and a CUDA "
+        "context); past it the layer is stopped and comes back `unavailable`.",
     )
     token: str = Field(
         "",

@@ -1,9 +1,10 @@
 """Run verification jobs in a child process that can be stopped.
 
 A torch kernel cannot be interrupted from another thread, and its memory is not bounded by the
-tensors it was given (the CPU col2im path of a 2^26-element kernel-1 layer held 12.5 GB here,
-for 109 s). So each job runs in a child process: the parent polls the child's resident memory
-and the request's deadline, and kills the child past either; the next job starts a fresh one.
+tensors it was given (the CPU path of a 2^26-element kernel-1 layer held 12.5 GB here, for
+109 s). So each job runs in a child process: the parent polls how much resident memory the child
+has added since it was idle, and the request's deadline, and kills the child past either; the
+next job starts a fresh one.
 """
 
 from __future__ import annotations
@@ -19,9 +20,19 @@ from service.worker.jobs import Job
 POLL_S = 0.02
 
 
+READY = "ready"
+START_TIMEOUT_S = 120.0
+
+
 def _serve(connection: Connection) -> None:  # pragma: no cover (runs in the child)
+    import torch
+
     from service.worker import runner
 
+    if torch.cuda.is_available():
+        # The CUDA context takes host memory too: create it before the baseline is taken.
+        torch.zeros(1, device="cuda")
+    connection.send(READY)
     while True:
         job = connection.recv()
         connection.send(runner.run_job(job))
@@ -48,7 +59,8 @@ class Sandbox:
         self._context = multiprocessing.get_context("spawn")
         self._process: BaseProcess | None = None
         self._connection: Connection | None = None
-        self.peak_bytes = 0  # the largest resident size seen, for tests and measurements
+        self.peak_bytes = 0  # the largest growth over the idle child seen, for tests and measurements
+        self._baseline = 0
 
     def _child(self) -> tuple[BaseProcess, Connection]:
         if self._process is None or not self._process.is_alive() or self._connection is None:
@@ -56,11 +68,19 @@ class Sandbox:
             process = self._context.Process(target=_serve, args=(child,), daemon=True, name="tconv-verify")
             process.start()
             child.close()
+            # The cap is on what a layer adds: torch (and a CUDA context) are the child's baseline.
+            if not parent.poll(START_TIMEOUT_S) or parent.recv() != READY:
+                process.kill()
+                raise RuntimeError("the verification process did not start")
+            self._baseline = resident_bytes(process.pid or 0)
             self._process, self._connection = process, parent
         return self._process, self._connection
 
     def run(self, job: Job, *, timeout_s: float) -> VerificationOut:
-        process, connection = self._child()
+        try:
+            process, connection = self._child()
+        except (RuntimeError, OSError, EOFError):
+            return self._stopped(job, "the verification process did not start")
         began = time.monotonic()
         connection.send(job)
         while True:
@@ -70,7 +90,7 @@ class Sandbox:
                 except (EOFError, OSError):
                     return self._stopped(job, "the verification process died while running this layer")
                 return result
-            used = resident_bytes(process.pid or 0)
+            used = resident_bytes(process.pid or 0) - self._baseline
             self.peak_bytes = max(self.peak_bytes, used)
             if used > self.max_memory_bytes:
                 return self._stopped(
