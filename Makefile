@@ -7,7 +7,7 @@ PORT   ?= 8000
 # The embedded verifier needs torch; this pin takes the CPU build (a looser spec pulls CUDA, GBs).
 TORCH  ?= torch==2.13.0
 
-.PHONY: run run-worker test deploy-check deploy-e2e lint typecheck unit fuzz bench clean
+.PHONY: run run-worker test deploy-check deploy-e2e lint typecheck unit fuzz browser pictures bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ $(VENV)/.run-installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.dev-installed: pyproject.toml clients/python/pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev]' -e clients/python
+	$(BIN)/pip install -q -e '.[dev]' -e 'clients/python[cli]'
 	touch $@ $(VENV)/.run-installed
 
 run: $(VENV)/.run-installed
@@ -30,17 +30,31 @@ run-worker: $(VENV)/.run-installed
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
 
-unit: $(VENV)/.dev-installed
+unit: $(VENV)/.dev-installed browser
 	$(BIN)/python -m pytest -q
 
 # Schemathesis against a real API process: every operation and check, positive and negative
 # data, bounded (about a minute; FUZZ_EXAMPLES=n per operation, FUZZ_SEED=n). Any finding fails.
 fuzz: $(VENV)/.dev-installed
 	$(BIN)/python scripts/fuzz.py
+
+# tests/browser/ drive Debian's Chromium (playwright never downloads one). Installed once, as root;
+# elsewhere the tests say loudly that they skip, and fail under CI=true.
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	else echo "make browser: $(CHROMIUM) is missing; as root: apt-get update && apt-get install -y chromium" >&2; fi
+
+# The README's and guides' pictures, drawn by the service itself (scripts/make_pictures.py).
+pictures: $(VENV)/.dev-installed
+	$(BIN)/python scripts/make_pictures.py
 
 deploy-check: $(VENV)/.dev-installed
 	$(BIN)/hadolint deploy/docker/Dockerfile.api deploy/docker/Dockerfile.worker

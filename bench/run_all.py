@@ -10,6 +10,7 @@
 3. Solver time to the first page of an untied 3-D space of >= 10**6 valid layers.
 4. Batches (issue "Planning") and verification throughput (issue "Verification worker").
 5. in_process: /healthz and /v1/search per-request cost through the ASGI app, without HTTP.
+6. nas_filter (issue 13): 10,000 layers in one basic /v1/shape/batch vs the meta-device loop.
 
 Writes bench/results/latest.json and prints a Markdown table for the README.
 """
@@ -33,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._server import running_service
 from bench.in_process import asgi_costs
+from bench.nas_filter import nas_filter
 
 HERE = Path(__file__).resolve().parent
 SPACE = {
@@ -168,12 +170,16 @@ def batches(url: str) -> dict[str, Any]:
     """
     host, port = url.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=120)
-    searches = [{"input_size": 1 + n % 97, "output_size": 2 + (n * 7) % 301} for n in range(1000)]
+    # Both in the basic view, what a machine asks for (a batch's default).
+    searches = [
+        {"input_size": 1 + n % 97, "output_size": 2 + (n * 7) % 301, "view": "basic"} for n in range(1000)
+    ]
+    batch_items = [{k: v for k, v in query.items() if k != "view"} for query in searches]
     # Twice each, alternating, and the second of each kept: both then find the solver's per-layer
     # caches equally warm.
     for _ in range(2):
         start = time.perf_counter()
-        batch, batch_server_ms = _post(connection, "/v1/search/batch", {"queries": searches})
+        batch, batch_server_ms = _post(connection, "/v1/search/batch", {"queries": batch_items})
         batch_s = time.perf_counter() - start
         start = time.perf_counter()
         singles = [_post(connection, "/v1/search", query)[0] for query in searches]
@@ -249,6 +255,7 @@ def planning(url: str) -> dict[str, Any]:
 
 SECTIONS = (
     "large_untied_space",
+    "nas_filter",
     "in_process",
     "search_vs_meta_loop",
     "throughput",
@@ -268,6 +275,7 @@ def main() -> None:
     with running_service() as url:
         for name, run in (
             ("search_vs_meta_loop", search_vs_meta),
+            ("nas_filter", nas_filter),
             ("throughput", throughput),
             ("batches", batches),
             ("planning", planning),

@@ -10,7 +10,7 @@ import tempfile
 import uvicorn
 
 from service.api.config import Settings, get_settings
-from service.logs import logging_config
+from service.http.logs import logging_config
 
 
 def main(argv: list[str] | None = None) -> None:

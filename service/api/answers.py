@@ -9,7 +9,16 @@ from collections.abc import Sequence
 
 from service.api.dims import dims, ndim_of
 from service.api.explain import JSON, layer_dict, module_name, snippet
-from service.api.schemas import (
+from service.api.search_answers import channel_reason, search_bounds
+from service.api.shape_answers import shape_answer
+from service.api.views import basic_invert, basic_plan
+from service.solver.cost import layer_cost
+from service.solver.enumeration import DimParams
+from service.solver.errors import SolverError
+from service.solver.planning import ConvLayer, exact_input_sizes, invert_encoder
+from service.solver.plans import PlanOptions, classes_of, plan, plan_untied
+from service.solver.ranking import steady_dim_score
+from service.wire.schemas import (
     ChannelContext,
     CostOut,
     ErrorInfo,
@@ -22,26 +31,20 @@ from service.api.schemas import (
     PlanResponse,
     ShapeRequest,
 )
-from service.api.search_answers import channel_reason, search_bounds
-from service.api.shape_answers import shape_answer
-from service.solver.cost import layer_cost
-from service.solver.enumeration import DimParams
-from service.solver.errors import SolverError
-from service.solver.planning import ConvLayer, exact_input_sizes, invert_encoder
-from service.solver.plans import PlanOptions, classes_of, plan, plan_untied
-from service.solver.ranking import steady_dim_score
 
 
 def answer_shape(request: ShapeRequest) -> JSON:
-    """The /v1/shape answer, a dict shaped as ShapeResponse (shape_answers.py builds it)."""
-    return shape_answer(request.model_dump())
+    """The /v1/shape answer, a dict shaped as ShapeResponse or ShapeBasicResponse (shape_answers.py
+    builds it)."""
+    return shape_answer(request.model_dump(exclude={"view"}), basic=request.view == "basic")
 
 
 def layer_out(layer: Sequence[DimParams]) -> LayerOut:
     return LayerOut(**layer_dict(layer))
 
 
-def answer_invert(request: InvertRequest) -> InvertResponse:
+def answer_invert(request: InvertRequest) -> InvertResponse | JSON:
+    """The /v1/invert answer: the full model, or in the basic view its projection."""
     convs = request.conv if isinstance(request.conv, list) else [request.conv]
     if not convs:
         raise SolverError("invalid_request", "conv: give at least one layer", field="conv")
@@ -91,7 +94,7 @@ def answer_invert(request: InvertRequest) -> InvertResponse:
             for dim in range(ndim)
         ]
         exact = ExactSizesOut(below=[b for b, _ in per_dim], above=[a for _, a in per_dim])
-    return InvertResponse(
+    full = InvertResponse(
         valid=inversion.is_valid,
         sizes=[list(size) for size in inversion.sizes],
         decoder=decoder,
@@ -106,6 +109,7 @@ def answer_invert(request: InvertRequest) -> InvertResponse:
         exact_input_sizes=exact,
         is_exact=inversion.is_valid and not any(any(ops) for ops in inversion.output_paddings),
     )
+    return basic_invert(full.model_dump()) if request.view == "basic" else full
 
 
 def _plan_options(request: PlanRequest) -> PlanOptions:
@@ -148,7 +152,8 @@ def _channel_schedule(request: PlanRequest, options: PlanOptions) -> list[tuple[
     return schedule
 
 
-def answer_plan(request: PlanRequest, *, max_transitions: int) -> PlanResponse:
+def answer_plan(request: PlanRequest, *, max_transitions: int) -> PlanResponse | JSON:
+    """The /v1/plan answer: the full model, or in the basic view its projection."""
     ndim = ndim_of(input_size=request.input_size, output_size=request.output_size)
     input_size = dims(request.input_size, ndim, "input_size")
     output_size = dims(request.output_size, ndim, "output_size")
@@ -237,7 +242,7 @@ def answer_plan(request: PlanRequest, *, max_transitions: int) -> PlanResponse:
                 cost=CostOut(parameters=sum(c.parameters for c in costs), macs=sum(c.macs for c in costs)),
             )
         )
-    return PlanResponse(
+    full = PlanResponse(
         total=result.total,
         plans=plans,
         objective=request.objective,
@@ -245,3 +250,4 @@ def answer_plan(request: PlanRequest, *, max_transitions: int) -> PlanResponse:
         input_size=list(input_size),
         output_size=list(output_size),
     )
+    return basic_plan(full.model_dump()) if request.view == "basic" else full

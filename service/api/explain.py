@@ -18,7 +18,8 @@ from typing import Any
 
 from service.solver.cost import layer_cost
 from service.solver.enumeration import DimParams
-from service.solver.overlap import DimOverlap, combine, dim_overlap
+from service.solver.overlap import DimOverlap, combine, dim_overlap, periodic_pattern
+from service.solver.ranking import artifacts
 from service.solver.sizes import Dims, formula
 
 LAYER_FIELDS = ("kernel_size", "stride", "padding", "output_padding", "dilation")
@@ -72,16 +73,21 @@ def cost_dict(
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def _dim_overlap(i: int, p: DimParams) -> tuple[DimOverlap, JSON]:
+def _dim_overlap(i: int, p: DimParams) -> tuple[DimOverlap, tuple[bool, bool], JSON]:
     dim = dim_overlap(i, kernel_size=p[0], stride=p[1], dilation=p[2], padding=p[3], output_padding=p[4])
-    return dim, {
-        "min_count": dim.min_count,
-        "max_count": dim.max_count,
-        "holes": dim.holes,
-        "interior": [dim.interior_start, dim.interior_stop],
-        "interior_counts": list(dim.interior_counts),
-        "checkerboard": dim.is_checkerboard,
-    }
+    return (
+        dim,
+        artifacts(p, i),
+        {
+            "min_count": dim.min_count,
+            "max_count": dim.max_count,
+            "holes": dim.holes,
+            "interior": [dim.interior_start, dim.interior_stop],
+            "interior_counts": list(dim.interior_counts),
+            "checkerboard": dim.is_checkerboard,
+            "periodic_counts": list(periodic_pattern(p[0], p[1], p[2]).counts),
+        },
+    )
 
 
 def overlap_dict(input_size: Sequence[int], layer: Sequence[DimParams]) -> JSON:
@@ -92,14 +98,18 @@ def overlap_dict(input_size: Sequence[int], layer: Sequence[DimParams]) -> JSON:
     (1, 4, 0, True, False)
     """
     parts = [_dim_overlap(i, p) for i, p in zip(input_size, layer, strict=True)]
-    overlap = combine([dim for dim, _ in parts])
+    overlap = combine([dim for dim, _, _ in parts])
     return {
         "min_count": overlap.min_count,
         "max_count": overlap.max_count,
         "holes": overlap.holes,
         "uniform_interior": overlap.uniform_interior,
         "checkerboard": overlap.is_checkerboard,
-        "dims": [out for _, out in parts],
+        "artifacts": {
+            "holes": any(holes for _, (holes, _), _ in parts),
+            "checkerboard": any(checkerboard for _, (_, checkerboard), _ in parts),
+        },
+        "dims": [out for _, _, out in parts],
     }
 
 

@@ -11,15 +11,16 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
 from starlette.middleware.cors import CORSMiddleware
 
 from service import __version__
-from service.api.auth import KeyMiddleware, KeyStore
 from service.api.config import Settings, get_settings, split_list
-from service.api.errors import install_error_handlers
-from service.api.limits_middleware import BodyLimitMiddleware
-from service.api.metrics import ObservabilityMiddleware, watch_event_loop_lag
 from service.api.routes import ROUTERS
+from service.http.auth import KeyMiddleware, KeyStore
+from service.http.errors import install_error_handlers
+from service.http.limits_middleware import BodyLimitMiddleware
+from service.http.metrics import ObservabilityMiddleware, watch_event_loop_lag
 from service.worker import make_verifier
 
 DESCRIPTION = """\
@@ -108,7 +109,9 @@ def _document_common_answers(app: FastAPI) -> None:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    app = FastAPI(
+    # FastAPIOffline: /docs loads Swagger UI from the package, not a CDN; /redoc is routes/pages.py's.
+    app = FastAPIOffline(
+        redoc_url=None,
         title="tconv",
         version=__version__,
         description=DESCRIPTION,

@@ -14,7 +14,6 @@ from typing import Any
 from pydantic import ValidationError
 
 from service.api.dims import dims, ndim_of
-from service.api.errors import batch_item_error, internal_error_item, validation_error_item
 from service.api.explain import (
     JSON,
     cost_dict,
@@ -25,25 +24,38 @@ from service.api.explain import (
     snippet,
 )
 from service.api.gc_pause import gc_paused
-from service.api.responses import dumps
-from service.api.schemas import ChannelContext, LayerBounds, SearchRequest
+from service.api.views import basic_search
+from service.http.errors import batch_item_error, internal_error_item, validation_error_item
+from service.http.responses import dumps
 from service.solver.enumeration import SearchBounds, triple_budget_error
 from service.solver.errors import SolverError
 from service.solver.ranking import RankedCandidate
 from service.solver.rules import check_layer
 from service.solver.search import Budget, search
 from service.solver.sizes import Dims
+from service.wire.schemas import ChannelContext, LayerBounds, SearchQuery
 
 
 def candidate_dict(
-    found: RankedCandidate, context: ChannelContext, input_size: Dims, output_size: Sequence[int]
+    found: RankedCandidate,
+    context: ChannelContext,
+    input_size: Dims,
+    output_size: Sequence[int],
+    *,
+    basic: bool = False,
 ) -> JSON:
+    """A candidate in the full view or, with ``basic``, the basic one (views.basic_candidate)."""
     layer = found.layer
-    return {
+    head: JSON = {
         "rank": found.rank,
         "layer": layer_dict(layer),
         "output_size": list(output_size),
         "score": found.score,
+    }
+    if basic:
+        return head
+    return {
+        **head,
         "score_terms": found.terms,
         "derivation": [derivation_text(i, p) for i, p in zip(input_size, layer, strict=True)],
         "snippet": snippet(
@@ -90,23 +102,24 @@ def search_bounds(request: LayerBounds) -> SearchBounds:
     )
 
 
-def search_ndim(request: SearchRequest) -> int:
+def search_ndim(request: SearchQuery) -> int:
     sizes = [request.input_size, request.output_size]
     return max((len(size) for size in sizes if isinstance(size, tuple)), default=2)
 
 
-def search_work(request: SearchRequest) -> int:
+def search_work(request: SearchQuery) -> int:
     """Upper bound on the (kernel, stride, dilation) triples the solver visits, times dimensions."""
     return search_bounds(request).triple_count * search_ndim(request)
 
 
-def _sizes(request: SearchRequest) -> tuple[Dims, Dims]:
+def _sizes(request: SearchQuery) -> tuple[Dims, Dims]:
     ndim = ndim_of(input_size=request.input_size, output_size=request.output_size)
     return dims(request.input_size, ndim, "input_size"), dims(request.output_size, ndim, "output_size")
 
 
-def answer_search(request: SearchRequest, budget: Budget) -> JSON:
-    """The /v1/search answer (objective ``latency`` is verification.search_by_latency's)."""
+def answer_search(request: SearchQuery, budget: Budget, *, basic: bool = False) -> JSON:
+    """The /v1/search answer (objective ``latency`` is verification.search_by_latency's), in the
+    full view or, with ``basic``, the basic one (views.basic_search of the full answer)."""
     input_size, output_size = _sizes(request)
     if request.objective == "latency":
         # Only /v1/search can measure (see api.verification); batches and solver calls cannot.
@@ -133,7 +146,7 @@ def answer_search(request: SearchRequest, budget: Budget) -> JSON:
     if blocked:
         # Like /v1/shape, a rule PyTorch enforces is an answer: nothing in the space is valid.
         answer["reason"] = blocked
-        return answer
+        return basic_search(answer) if basic else answer
     result = search(
         input_size,
         output_size,
@@ -144,19 +157,26 @@ def answer_search(request: SearchRequest, budget: Budget) -> JSON:
         limit=request.limit,
         budget=budget,
     )
-    answer["total"] = result.total
-    answer["candidates"] = [
-        candidate_dict(found, request, input_size, output_size) for found in result.candidates
+    candidates = [
+        candidate_dict(found, request, input_size, output_size, basic=basic) for found in result.candidates
     ]
-    answer["reason"] = result.reason
-    answer["nearest"] = [
+    nearest = [
         {
             "direction": near.direction,
             "output_size": list(near.output_size),
-            "example": candidate_dict(near.example, request, input_size, near.output_size),
+            "example": candidate_dict(near.example, request, input_size, near.output_size, basic=basic),
         }
         for near in result.nearest
     ]
+    if basic:
+        lean: JSON = {"total": result.total, "candidates": candidates}
+        if result.total == 0:
+            lean["reason"], lean["nearest"] = result.reason, nearest
+        return lean
+    answer["total"] = result.total
+    answer["candidates"] = candidates
+    answer["reason"] = result.reason
+    answer["nearest"] = nearest
     return answer
 
 
@@ -166,19 +186,21 @@ def _error_item(exc: ValidationError | SolverError) -> JSON:
     return batch_item_error(exc.code, exc.message)
 
 
-def answer_search_batch(queries: Sequence[Any], budget: Budget, *, max_work: int) -> list[JSON]:
+def answer_search_batch(
+    queries: Sequence[Any], budget: Budget, *, max_work: int, basic: bool = True
+) -> list[JSON]:
     """Every item as /v1/search would answer it; the whole batch's work is capped up front."""
-    parsed: list[SearchRequest | JSON] = []
+    parsed: list[SearchQuery | JSON] = []
     for query in queries:
         try:
-            item = SearchRequest.model_validate(query)
+            item = SearchQuery.model_validate(query)
         except ValidationError as exc:
             parsed.append(_error_item(exc))
             continue
         # An item over its own budget fails alone (as /v1/search would) and costs the batch nothing.
         over = triple_budget_error(search_bounds(item), search_ndim(item), budget.max_triples)
         parsed.append(item if over is None else _error_item(over))
-    work = sum(search_work(item) for item in parsed if isinstance(item, SearchRequest))
+    work = sum(search_work(item) for item in parsed if isinstance(item, SearchQuery))
     if work > max_work:
         raise SolverError(
             "batch_too_large",
@@ -188,11 +210,11 @@ def answer_search_batch(queries: Sequence[Any], budget: Budget, *, max_work: int
         )
     results: list[JSON] = []
     for entry in parsed:
-        if not isinstance(entry, SearchRequest):
+        if not isinstance(entry, SearchQuery):
             results.append(entry)
             continue
         try:
-            results.append(answer_search(entry, budget))
+            results.append(answer_search(entry, budget, basic=basic))
         except SolverError as exc:
             results.append(_error_item(exc))
         except Exception as exc:  # one item never fails the batch
@@ -200,7 +222,7 @@ def answer_search_batch(queries: Sequence[Any], budget: Budget, *, max_work: int
     return results
 
 
-def search_batch_json(queries: Sequence[Any], budget: Budget, *, max_work: int) -> bytes:
+def search_batch_json(queries: Sequence[Any], budget: Budget, *, max_work: int, basic: bool = True) -> bytes:
     """The /v1/search/batch body, built and encoded with the collector paused (gc_pause.py)."""
     with gc_paused():
-        return dumps({"results": answer_search_batch(queries, budget, max_work=max_work)})
+        return dumps({"results": answer_search_batch(queries, budget, max_work=max_work, basic=basic)})

@@ -1,10 +1,11 @@
 """/v1/shape answers, single and batched: the NAS filter answers 10,000 layers per call.
 
-An item is first checked by ``SHAPE_ITEM``, a schema pydantic-core runs without calling back
-into Python; only an item it refuses goes through ``ShapeRequest`` (schemas.py), whose
-validators word the error. Both accept exactly the same requests (tests/api/test_fast_paths.py
-checks that over generated input), so the fast path changes speed only.
-Answers are JSON-ready dicts shaped as ``ShapeResponse`` documents.
+A single request is a batch of one. The batch is checked at once by ``SHAPE_ITEMS``, a schema
+pydantic-core runs without calling back into Python; only an item it refuses goes through
+``ShapeQuery`` (wire/schemas.py), whose validators word the error. Both accept exactly the same
+requests (tests/api/test_fast_paths.py checks that over generated input). The accepted items are
+stacked into arrays (``sizes.stack_layers``) and judged by one call of ``rules.check_layers``.
+Answers are JSON-ready dicts shaped as ``ShapeResponse`` (or ``ShapeBasicResponse``) documents.
 """
 
 from __future__ import annotations
@@ -12,20 +13,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, NotRequired
 
-import orjson
+import numpy as np
 from pydantic import ConfigDict, Field, StrictBool, StrictInt, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
-from service.api.dims import dims
-from service.api.errors import batch_item_error, internal_error_item, validation_error_item
 from service.api.explain import JSON, cost_dict, module_name, overlap_dict
 from service.api.gc_pause import gc_paused
-from service.api.responses import dumps
-from service.api.schemas import Dtype, ShapeRequest
+from service.http.errors import batch_item_error, validation_error_item
+from service.http.responses import dumps
 from service.solver import limits
 from service.solver.enumeration import DimParams
 from service.solver.errors import SolverError
-from service.solver.rules import check_layer
+from service.solver.rules import LayerChecks, RuleViolation, check_layers, violations_of
+from service.solver.sizes import Dims, LayerStack, formula, stack_layers
+from service.wire.schemas import Dtype, ShapeQuery
 
 _Size = Annotated[StrictInt, Field(ge=1, le=limits.MAX_SIZE)]
 _Kernel = Annotated[StrictInt, Field(ge=1, le=limits.MAX_KERNEL_SIZE)]
@@ -38,7 +39,7 @@ _DIMS = Field(min_length=1, max_length=limits.MAX_SPATIAL_DIMS)
 
 
 class _ShapeItem(TypedDict):
-    """ShapeRequest's rules, natively: an int or 1..3 ints per field, strict ints, no extras."""
+    """ShapeQuery's rules, natively: an int or 1..3 ints per field, strict ints, no extras."""
 
     __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
 
@@ -57,39 +58,96 @@ class _ShapeItem(TypedDict):
 
 
 SHAPE_ITEM: TypeAdapter[Mapping[str, Any]] = TypeAdapter(_ShapeItem)
+SHAPE_ITEMS: TypeAdapter[list[_ShapeItem]] = TypeAdapter(list[_ShapeItem])
+_CHANNEL_DEFAULTS = {"in_channels": 1, "out_channels": 1, "groups": 1}
 
 
-_LAYER_FIELDS = ("kernel_size", "stride", "padding", "output_padding", "dilation")
-
-
-def shape_answer(query: Mapping[str, Any]) -> JSON:
-    """The /v1/shape answer to a request that passed validation (fields may be missing: defaults)."""
-    get = query.get
-    input_value = query["input_size"]
-    if type(input_value) is int:
-        # A bare int takes its dimensions from the layer's array fields, as in /v1/verify.
-        ndim = next((len(v) for f in _LAYER_FIELDS if type(v := get(f, 1)) is not int), 2)
+def _accepted(queries: Sequence[Any], results: list[JSON | None]) -> dict[int, Mapping[str, Any]]:
+    """The items the schema accepts, by index; each refused item's error goes into ``results``."""
+    try:
+        SHAPE_ITEMS.validate_python(queries)
+    except ValidationError as exc:
+        refused = {error["loc"][0] for error in exc.errors()}
     else:
-        ndim = len(input_value)
-    input_size = dims(input_value, ndim, "input_size")
-    kernel_size = dims(query["kernel_size"], ndim, "kernel_size")
-    stride = dims(get("stride", 1), ndim, "stride")
-    padding = dims(get("padding", 0), ndim, "padding")
-    output_padding = dims(get("output_padding", 0), ndim, "output_padding")
-    dilation = dims(get("dilation", 1), ndim, "dilation")
-    in_channels, out_channels, groups = get("in_channels", 1), get("out_channels", 1), get("groups", 1)
-    check = check_layer(
-        input_size,
-        kernel_size=kernel_size,
-        stride=stride,
-        padding=padding,
-        output_padding=output_padding,
-        dilation=dilation,
-        in_channels=in_channels,
-        out_channels=out_channels,
-        groups=groups,
+        return dict(enumerate(queries))
+    # Accepted items come out of a strict schema unchanged, so the request's own dicts are used.
+    accepted = {n: query for n, query in enumerate(queries) if n not in refused}
+    for n in sorted(refused, key=int):
+        assert isinstance(n, int)
+        try:
+            # The friendly validators say what is wrong; they refuse what SHAPE_ITEMS refuses
+            # (and should they accept an item after all, it is answered).
+            accepted[n] = ShapeQuery.model_validate(queries[n]).model_dump()
+        except ValidationError as item_error:
+            results[n] = validation_error_item(item_error)
+    return dict(sorted(accepted.items()))
+
+
+def answer_shape_batch(queries: Sequence[Any], *, basic: bool = True) -> list[JSON]:
+    """Every item as /v1/shape would answer it, in order; a malformed item fails alone."""
+    results: list[JSON | None] = [None] * len(queries)
+    accepted = _accepted(queries, results)
+    items = list(accepted.values())
+    stack = stack_layers(items)
+    fields = stack.fields
+    channels = {
+        name: np.array([item.get(name, default) for item in items], dtype=np.int64)
+        for name, default in _CHANNEL_DEFAULTS.items()
+    }
+    checks = check_layers(**fields, **channels)
+    codes, dims = checks.first_violation()
+    outputs = checks.output_size.tolist()
+    rows = None if basic else {name: array.tolist() for name, array in stack.fields.items()}
+    for row, n in enumerate(accepted):
+        if row in stack.errors:
+            results[n] = batch_item_error("dimension_mismatch", stack.errors[row])
+            continue
+        ndim = stack.ndim[row]
+        valid = codes[row] is None
+        if basic:
+            results[n] = {
+                "valid": valid,
+                "output_size": outputs[row][:ndim] if valid else None,
+                "error": None if valid else {"code": codes[row], "dim": dims[row]},
+            }
+        else:
+            assert rows is not None
+            layer = {name: tuple(values[row][:ndim]) for name, values in rows.items()}
+            derivations = tuple(map(formula, *layer.values()))
+            broken = () if valid else _violations(items[row], stack, checks, row, derivations)
+            results[n] = _full_answer(items[row], layer, outputs[row][:ndim], derivations, broken)
+    return [answer for answer in results if answer is not None]
+
+
+def _violations(
+    item: Mapping[str, Any], stack: LayerStack, checks: LayerChecks, row: int, derivations: tuple[str, ...]
+) -> tuple[RuleViolation, ...]:
+    get = item.get
+    return violations_of(
+        checks,
+        row,
+        ndim=stack.ndim[row],
+        stride=stack.fields["stride"],
+        output_padding=stack.fields["output_padding"],
+        dilation=stack.fields["dilation"],
+        in_channels=get("in_channels", 1),
+        out_channels=get("out_channels", 1),
+        groups=get("groups", 1),
+        derivations=derivations,
     )
-    errors = [{"code": v.code, "message": v.message, "dim": v.dim} for v in check.violations]
+
+
+def _full_answer(
+    item: Mapping[str, Any],
+    layer: dict[str, Dims],
+    output_size: list[int],
+    derivations: tuple[str, ...],
+    violations: Sequence[RuleViolation],
+) -> JSON:
+    input_size, kernel_size, stride, padding, output_padding, dilation = layer.values()
+    ndim = len(input_size)
+    get = item.get
+    errors = [{"code": v.code, "message": v.message, "dim": v.dim} for v in violations]
     answer: JSON = {
         "valid": not errors,
         "output_size": None,
@@ -105,19 +163,19 @@ def shape_answer(query: Mapping[str, Any]) -> JSON:
         },
         "dimensions": [
             {"input_size": i, "output_size": o, "derivation": text}
-            for i, o, text in zip(input_size, check.output_size, check.derivations, strict=True)
+            for i, o, text in zip(input_size, output_size, derivations, strict=True)
         ],
         "cost": None,
         "overlap": None,
     }
     if not errors:
-        answer["output_size"] = list(check.output_size)
+        answer["output_size"] = output_size
         answer["cost"] = cost_dict(
             input_size,
             kernel_size,
-            in_channels=in_channels,
-            out_channels=out_channels,
-            groups=groups,
+            in_channels=get("in_channels", 1),
+            out_channels=get("out_channels", 1),
+            groups=get("groups", 1),
             batch_size=get("batch_size", 1),
             bias=get("bias", True),
         )
@@ -127,41 +185,18 @@ def shape_answer(query: Mapping[str, Any]) -> JSON:
     return answer
 
 
-def _shape_item(query: Any) -> JSON:
-    try:
-        try:
-            checked = SHAPE_ITEM.validate_python(query)
-        except ValidationError:
-            # The friendly validators say what is wrong; they refuse what SHAPE_ITEM refuses.
-            checked = ShapeRequest.model_validate(query).model_dump()
-        return shape_answer(checked)
-    except ValidationError as exc:
-        return validation_error_item(exc)
-    except SolverError as exc:
-        return batch_item_error(exc.code, exc.message)
-    except Exception as exc:  # one item never fails the batch
-        return internal_error_item(exc)
+def shape_answer(query: Mapping[str, Any], *, basic: bool = False) -> JSON:
+    """The /v1/shape answer to a request that passed validation (fields may be missing: defaults):
+    a batch of one. Fields whose arrays disagree are the 422 ``dimension_mismatch``."""
+    [answer] = answer_shape_batch([query], basic=basic)
+    if "error" in answer and "valid" not in answer:
+        error = answer["error"]
+        raise SolverError(error["code"], error["message"], field="input_size")
+    return answer
 
 
-def answer_shape_batch(queries: Sequence[Any]) -> list[JSON]:
-    """Every item as /v1/shape would answer it, in order; a malformed item fails alone.
-
-    A NAS search space is a product of a few choices, so its proposals repeat: an item equal to
-    an earlier one (as JSON) shares that item's answer instead of being answered again.
-    """
-    answered: dict[bytes, JSON] = {}
-    results = []
-    for query in queries:
-        key = orjson.dumps(query, option=orjson.OPT_SORT_KEYS)
-        answer = answered.get(key)
-        if answer is None:
-            answer = answered[key] = _shape_item(query)
-        results.append(answer)
-    return results
-
-
-def shape_batch_json(queries: Sequence[Any]) -> bytes:
+def shape_batch_json(queries: Sequence[Any], *, basic: bool = True) -> bytes:
     """The /v1/shape/batch body. The answers are built, encoded and freed with the collector
     paused (see gc_pause.py), so it never scans them."""
     with gc_paused():
-        return dumps({"results": answer_shape_batch(queries)})
+        return dumps({"results": answer_shape_batch(queries, basic=basic)})

@@ -8,17 +8,17 @@ from fastapi import HTTPException
 
 from service.api.config import Settings
 from service.api.explain import JSON
-from service.api.metrics import observe_verification
-from service.api.schemas import (
+from service.api.search_answers import answer_search
+from service.http.metrics import observe_verification
+from service.solver.errors import SolverError
+from service.solver.search import Budget
+from service.wire.schemas import (
     ChannelContext,
     LayerIn,
     SearchRequest,
     VerificationOut,
     VerifyRequest,
 )
-from service.api.search_answers import answer_search
-from service.solver.errors import SolverError
-from service.solver.search import Budget
 from service.worker import Verifier
 from service.worker.errors import WorkerBusyError
 

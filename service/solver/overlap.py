@@ -172,6 +172,35 @@ def _counted(input_size: int, k: int, s: int, d: int, p: int, output_padding: in
     )
 
 
+class PeriodicPattern(NamedTuple):
+    """What a long input shows away from the borders: the overlap count of each residue class
+    ``q mod stride`` (tap t reaches class ``t·dilation mod stride``). It depends on kernel_size,
+    stride and dilation only, so it is the layer's own property, whatever the input size."""
+
+    counts: tuple[int, ...]
+
+    @property
+    def has_holes(self) -> bool:
+        return 0 in self.counts
+
+    @property
+    def is_checkerboard(self) -> bool:
+        return len(set(self.counts)) > 1
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def periodic_pattern(kernel_size: int, stride: int, dilation: int) -> PeriodicPattern:
+    """The layer's periodic overlap pattern (see ``PeriodicPattern``).
+
+    >>> periodic_pattern(3, 2, 1).counts, periodic_pattern(4, 2, 1).counts, periodic_pattern(1, 2, 1).counts
+    ((2, 1), (2, 2), (1, 0))
+    """
+    counts = [0] * stride
+    for tap in range(kernel_size):
+        counts[tap * dilation % stride] += 1
+    return PeriodicPattern(tuple(counts))
+
+
 class Overlap(NamedTuple):
     """The n-D overlap map's statistics, from its per-dimension factors (see ``combine``)."""
 

@@ -25,7 +25,7 @@ from itertools import islice
 from typing import Literal, NamedTuple
 
 from service.solver.enumeration import DimParams, SearchSpace
-from service.solver.overlap import DimOverlap, dim_overlap
+from service.solver.overlap import DimOverlap, dim_overlap, periodic_pattern
 
 Terms = dict[str, int]
 _first, _second = operator.itemgetter(0), operator.itemgetter(1)
@@ -59,12 +59,44 @@ def params_overlap(params: DimParams, input_size: int) -> DimOverlap:
 ARTIFACT_WEIGHT = 10**12
 
 
+def artifacts(params: DimParams, input_size: int) -> tuple[bool, bool]:
+    """(holes, checkerboard) as ranking judges them: from the layer's periodic pattern, not the
+    request's input, since at a small input there is no interior and an uneven layer would pass for
+    a clean one. Over a single pixel there is no period at all, and the output itself is judged
+    (output_padding past the kernel's reach leaves holes).
+
+    >>> artifacts(DimParams(7, 2, 1, 2, 1), 4), artifacts(DimParams(1, 4, 1, 0, 3), 1)
+    ((False, True), (True, False))
+    """
+    if input_size == 1:
+        overlap = params_overlap(params, 1)
+        return overlap.has_holes, overlap.is_checkerboard
+    pattern = periodic_pattern(params.kernel_size, params.stride, params.dilation)
+    return pattern.has_holes, pattern.is_checkerboard
+
+
 def _artifact_terms(params: DimParams, input_size: int) -> Terms:
-    overlap = params_overlap(params, input_size)
-    return {
-        "holes": ARTIFACT_WEIGHT if overlap.has_holes else 0,
-        "checkerboard": ARTIFACT_WEIGHT if overlap.is_checkerboard else 0,
-    }
+    holes, checkerboard = artifacts(params, input_size)
+    return {"holes": ARTIFACT_WEIGHT if holes else 0, "checkerboard": ARTIFACT_WEIGHT if checkerboard else 0}
+
+
+# Over an input of size 1 the stride moves nothing (one pixel, one placement of the kernel): it
+# only widens the legal output_padding. Such a dimension is scored as its stride-1 form, plus a flag
+# above every sum of mild terms and below an artifact, so stride-1 forms rank first (DCGAN's
+# 1 -> 4 is kernel 4, stride 1) and a redundant stride never outranks an artifact.
+UNUSED_STRIDE_WEIGHT = 10**9
+
+
+def _single_pixel(terms: Callable[[DimParams, int, int], Terms]) -> Callable[[DimParams, int, int], Terms]:
+    """``terms`` with the single-pixel rule above (every dimension names the same terms)."""
+
+    def scored(params: DimParams, input_size: int, output_size: int) -> Terms:
+        if input_size != 1 or params.stride == 1:
+            return {**terms(params, input_size, output_size), "unused_stride": 0}
+        stride_one = params._replace(stride=1)
+        return {**terms(stride_one, input_size, output_size), "unused_stride": UNUSED_STRIDE_WEIGHT}
+
+    return scored
 
 
 def _misalignment(params: DimParams) -> int:
@@ -120,19 +152,21 @@ OBJECTIVES: dict[str, Objective] = {
             name="balanced",
             description=(
                 "Default. No layer with holes (output pixels no input reaches) or a checkerboard "
-                "(uneven overlap in the interior) ranks above one without; then output_padding 0, "
-                "centred cropping, a small kernel, dilation 1."
+                "(uneven overlap) in its periodic pattern, what a long input shows, ranks above one "
+                "without; then output_padding 0, centred cropping, a small kernel, dilation 1. Over "
+                "a 1-pixel input the stride-1 form of a layer ranks first."
             ),
-            dim_terms=_balanced_terms,
+            dim_terms=_single_pixel(_balanced_terms),
         ),
         Objective(
             name="quality",
             description=(
-                "Overlap uniformity first: no holes, no checkerboard, then the smallest fall-off of "
+                "Overlap uniformity first: no holes, no checkerboard (in the periodic pattern), then "
+                "the smallest fall-off of "
                 "the overlap count at the borders ((max − min) / max), then centred cropping, "
                 "output_padding 0, a small kernel, dilation 1."
             ),
-            dim_terms=_quality_terms,
+            dim_terms=_single_pixel(_quality_terms),
         ),
         Objective(
             name="cost",

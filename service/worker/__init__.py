@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib.util
 from typing import Protocol
 
-from service.api.schemas import VerificationOut, VerifyRequest, VerifyResponse
+from service.wire.schemas import VerificationOut, VerifyRequest, VerifyResponse
 
 # Library versions tell an attacker which advisories apply; shown only with TCONV_EXPOSE_INTERNALS.
 INTERNAL_KEYS = frozenset({"torch_version", "cuda_version", "cudnn_version", "python", "url"})

@@ -6,7 +6,7 @@ import argparse
 
 import uvicorn
 
-from service.logs import logging_config
+from service.http.logs import logging_config
 from service.worker.config import get_worker_settings
 
 

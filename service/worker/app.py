@@ -12,12 +12,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from service import __version__
-from service.api.auth import OPS_PATHS, KeyMiddleware, KeyStore
-from service.api.errors import install_error_handlers
-from service.api.limits_middleware import BodyLimitMiddleware
-from service.api.metrics import ObservabilityMiddleware, metrics_response, observe_verification
-from service.api.responses import ModelResponse
-from service.api.schemas import ErrorResponse, HealthResponse, VerifyRequest, VerifyResponse
+from service.http.auth import OPS_PATHS, KeyMiddleware, KeyStore
+from service.http.errors import install_error_handlers
+from service.http.limits_middleware import BodyLimitMiddleware
+from service.http.metrics import ObservabilityMiddleware, metrics_response, observe_verification
+from service.http.responses import ModelResponse
+from service.wire.schemas import ErrorResponse, HealthResponse, VerifyRequest, VerifyResponse
 from service.worker.config import WorkerSettings, get_worker_settings
 from service.worker.errors import WorkerBusyError, busy_response
 from service.worker.executor import Executor

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.responses import JSONResponse
 
-from service.api.errors import error_body
+from service.http.errors import error_body
 
 
 class WorkerBusyError(Exception):

@@ -13,7 +13,7 @@ import time
 import anyio.to_thread
 from cachetools import LRUCache
 
-from service.api.schemas import VerificationOut, VerifyRequest, VerifyResponse
+from service.wire.schemas import VerificationOut, VerifyRequest, VerifyResponse
 from service.worker import runner
 from service.worker.config import WorkerSettings
 from service.worker.errors import WorkerBusyError

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from service.api.schemas import LayerIn, VerificationOut, VerifyRequest
 from service.solver.rules import LayerCheck, check_layer
 from service.solver.sizes import Dims, broadcast, resolve_ndim
+from service.wire.schemas import LayerIn, VerificationOut, VerifyRequest
 
 FIELDS = ("kernel_size", "stride", "padding", "output_padding", "dilation")
 

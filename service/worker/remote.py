@@ -12,7 +12,7 @@ import asyncio
 import httpx
 from pydantic import ValidationError
 
-from service.api.schemas import VerificationOut, VerifyRequest, VerifyResponse
+from service.wire.schemas import VerificationOut, VerifyRequest, VerifyResponse
 from service.worker import without_internals
 from service.worker.errors import WorkerBusyError
 from service.worker.jobs import Job, expected_check, jobs_of

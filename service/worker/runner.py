@@ -16,8 +16,8 @@ from typing import Any
 
 import torch
 
-from service.api.schemas import VerificationOut
 from service.solver import limits
+from service.wire.schemas import VerificationOut
 from service.worker.jobs import Job, expected_check, jobs_of
 
 __all__ = ["Job", "environment", "jobs_of", "resolve_device", "run_job"]

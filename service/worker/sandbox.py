@@ -14,7 +14,7 @@ import time
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
-from service.api.schemas import VerificationOut
+from service.wire.schemas import VerificationOut
 from service.worker.jobs import Job
 
 POLL_S = 0.02

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from service.api.admission import CANDIDATE_BYTES
 from service.api.config import Settings
-from service.api.errors import MAX_ERROR_DETAILS
 from service.api.main import create_app
+from service.http.errors import MAX_ERROR_DETAILS
 from service.solver.enumeration import Bound, DimParams, SearchBounds
 from service.solver.overlap import overlap_work
 from service.solver.plans import PlanOptions, _Planner, table_size

@@ -14,7 +14,7 @@ def test_shape_batch_answers_each_item_like_shape(client: TestClient) -> None:
         {"input_size": 5, "kernel_size": 3, "output_padding": 1},
         {"input_size": [3, 4, 5], "kernel_size": 2, "stride": 2},
     ]
-    results = client.post("/v1/shape/batch", json={"queries": queries}).json()["results"]
+    results = client.post("/v1/shape/batch", json={"queries": queries, "view": "full"}).json()["results"]
     assert len(results) == 4
     assert results[1]["error"]["code"] == "invalid_request"
     assert "kernel_size" in results[1]["error"]["message"]
@@ -42,7 +42,7 @@ def test_search_batch_in_order_and_failures_alone(client: TestClient) -> None:
         {"input_size": 7, "output_size": 14, "kernel_size": {"max": 1024}, "stride": {"max": 1024}},
         {"input_size": [5, 9], "output_size": [10, 18], "tie_dims": False, "offset": 4, "limit": 5},
     ]
-    results = client.post("/v1/search/batch", json={"queries": queries}).json()["results"]
+    results = client.post("/v1/search/batch", json={"queries": queries, "view": "full"}).json()["results"]
     assert results[1]["error"]["code"] == "invalid_request"
     assert results[2]["error"]["code"] == "space_too_large"
     assert results[0] == client.post("/v1/search", json=queries[0]).json()
@@ -51,7 +51,7 @@ def test_search_batch_in_order_and_failures_alone(client: TestClient) -> None:
 
 def test_search_batch_of_a_thousand(client: TestClient) -> None:
     queries = [{"input_size": 1 + n % 50, "output_size": 2 + n % 97, "limit": 1} for n in range(1000)]
-    results = client.post("/v1/search/batch", json={"queries": queries}).json()["results"]
+    results = client.post("/v1/search/batch", json={"queries": queries, "view": "full"}).json()["results"]
     assert len(results) == 1000
     assert results[123] == client.post("/v1/search", json=queries[123]).json()
 

@@ -1,4 +1,4 @@
-"""The hot paths change speed only: the native item schema accepts exactly what ShapeRequest
+"""The hot paths change speed only: the native item schema accepts exactly what ShapeQuery
 accepts, the dict answers validate against the documented models, and the explanation dicts
 equal what the solver's own overlap and cost functions say."""
 
@@ -15,7 +15,6 @@ from pydantic import ValidationError
 
 from service.api.explain import cost_dict, overlap_dict
 from service.api.gc_pause import gc_paused
-from service.api.schemas import SearchRequest, SearchResponse, ShapeRequest, ShapeResponse
 from service.api.search_answers import answer_search
 from service.api.shape_answers import SHAPE_ITEM, answer_shape_batch, shape_answer
 from service.solver import limits
@@ -23,6 +22,7 @@ from service.solver.cost import layer_cost
 from service.solver.enumeration import DimParams
 from service.solver.overlap import overlap_of_layer
 from service.solver.search import Budget
+from service.wire.schemas import SearchRequest, SearchResponse, ShapeQuery, ShapeResponse
 
 # Values near every bound, plus the types strict ints refuse.
 _INTS = st.sampled_from([-1, 0, 1, 2, 3, 7, 1023, 1024, 1025, limits.MAX_SIZE, limits.MAX_SIZE + 1])
@@ -59,8 +59,8 @@ def _accepts(validate: Any, query: dict[str, Any]) -> bool:
 
 
 @given(_REQUEST)
-def test_native_item_schema_accepts_exactly_what_shape_request_accepts(query: dict[str, Any]) -> None:
-    assert _accepts(SHAPE_ITEM.validate_python, query) == _accepts(ShapeRequest.model_validate, query)
+def test_native_item_schema_accepts_exactly_what_shape_query_accepts(query: dict[str, Any]) -> None:
+    assert _accepts(SHAPE_ITEM.validate_python, query) == _accepts(ShapeQuery.model_validate, query)
 
 
 _SMALL_DIMS = st.integers(1, 3).flatmap(
@@ -97,7 +97,7 @@ def test_shape_answers_match_the_models_and_the_solver(
         "out_channels": cout,
     }
     answer = shape_answer(SHAPE_ITEM.validate_python(query))
-    assert answer == shape_answer(ShapeRequest.model_validate(query).model_dump())
+    assert answer == shape_answer(ShapeQuery.model_validate(query).model_dump())
     assert ShapeResponse.model_validate(answer).model_dump() == answer
     if answer["valid"]:
         layer = [DimParams(*p) for p in zip(kernel, stride, dilation, padding, output_padding, strict=True)]

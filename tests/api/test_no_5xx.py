@@ -41,7 +41,7 @@ def test_macs_past_64_bits_are_exact(lenient: TestClient) -> None:
 
 def test_a_huge_item_does_not_fail_its_batch(lenient: TestClient) -> None:
     small = {"input_size": 7, "kernel_size": 4, "stride": 2, "padding": 1}
-    response = lenient.post("/v1/shape/batch", json={"queries": [HUGE_SHAPE, small]})
+    response = lenient.post("/v1/shape/batch", json={"queries": [HUGE_SHAPE, small], "view": "full"})
     assert response.status_code == 200, response.text
     huge, answer = json.loads(response.content)["results"]
     assert huge["cost"]["macs"] == layer_cost((2**20,) * 3, (1024,) * 3).macs
@@ -52,14 +52,14 @@ def test_a_failing_search_item_fails_alone(lenient: TestClient, monkeypatch: pyt
     # Fault injection: no known input breaks the solver any more, so one item is made to.
     real = search_answers.answer_search
 
-    def broken(request: Any, budget: Any) -> Any:
+    def broken(request: Any, budget: Any, **options: Any) -> Any:
         if request.input_size == 5:
             raise RuntimeError("injected")
-        return real(request, budget)
+        return real(request, budget, **options)
 
     monkeypatch.setattr(search_answers, "answer_search", broken)
     queries = [{"input_size": 5, "output_size": 10}, {"input_size": 7, "output_size": 14, "limit": 1}]
-    response = lenient.post("/v1/search/batch", json={"queries": queries})
+    response = lenient.post("/v1/search/batch", json={"queries": queries, "view": "full"})
     assert response.status_code == 200, response.text
     failed, answered = response.json()["results"]
     assert failed["error"]["code"] == "internal_error"
@@ -162,3 +162,10 @@ def test_what_the_service_refuses_the_schema_refuses(
     assert response.status_code == 422, response.text
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(body, _request_schema(app, path))
+
+
+def test_a_unicode_digit_in_a_picture_query_is_a_422(lenient: TestClient) -> None:
+    # "²".isdigit() is true and int("²") raises: this was a 500 (found by make fuzz).
+    response = lenient.get("/v1/overlap.svg", params={"input_size": "7", "kernel_size": "\u00b2"})
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "invalid_request"

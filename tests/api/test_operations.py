@@ -8,7 +8,7 @@ import logging
 import pytest
 from fastapi.testclient import TestClient
 
-from service.logs import json_formatter, logging_config
+from service.http.logs import json_formatter, logging_config
 
 
 def test_request_id_is_echoed_or_made(client: TestClient) -> None:
@@ -45,15 +45,8 @@ def test_access_log_is_json_with_the_request_id(client: TestClient, caplog: pyte
     record = next(r for r in caplog.records if getattr(r, "request_id", None) == "trace-me")
     assert record.status == 200  # type: ignore[attr-defined]
     # The configured formatter turns that record into one JSON line.
-    assert logging_config("info")["formatters"]["json"]["()"] == "service.logs.json_formatter"
+    assert logging_config("info")["formatters"]["json"]["()"] == "service.http.logs.json_formatter"
     line = json.loads(json_formatter().format(record))
     assert line["request_id"] == "trace-me"
     assert line["level"] == "INFO"
     assert line["path"] == "/healthz"
-
-
-def test_playground_page_calls_the_search_endpoint(client: TestClient) -> None:
-    page = client.get("/playground")
-    assert page.status_code == 200
-    assert page.headers["content-type"].startswith("text/html")
-    assert 'fetch("/v1/search"' in page.text

@@ -62,7 +62,7 @@ def test_layer_field_longer_than_the_input(client: TestClient) -> None:
     assert response.status_code == 422
     error = response.json()["error"]
     assert error["code"] == "dimension_mismatch"
-    assert "kernel_size has 3 entries but the layer is 2-D" in error["message"]
+    assert "input_size has 2, kernel_size has 3" in error["message"]
 
 
 SEARCH_CASES: list[tuple[str, Any, str]] = [

@@ -23,8 +23,13 @@ CROSS_FIELD_RULES = frozenset(
         "unsupported",
         "invalid_request",  # as a detail's rule (not its code): the channel schedule's length and groups
         "range_order",  # a range's min above its max
+        "too_large_to_draw",  # /v1/overlap.svg's picture budget
     }
 )
+
+
+# Operations whose numbers travel as text (query strings): GET /v1/overlap.svg.
+TEXT_ENCODED = frozenset({"/v1/overlap.svg"})
 
 
 @schemathesis.check
@@ -37,6 +42,10 @@ def schema_valid_is_answered(ctx: CheckContext, response: Response, case: Case) 
     except (ValueError, KeyError, TypeError) as exc:
         raise AssertionError(f"a 422 without the error body: {response.text[:200]}") from exc
     details = error.get("details") or []
+    if case.operation.path in TEXT_ENCODED:
+        # Numbers carried as text (`7`, `3,4`): the schema publishes a string, and the route words
+        # a malformed or out-of-range one as /v1/shape would (tests/api/test_pictures.py).
+        details = [d for d in details if d.get("rule") != "value_error"]
     field_rules = [d for d in details if d.get("rule") not in CROSS_FIELD_RULES]
     if field_rules:
         raise AssertionError(

@@ -5,14 +5,32 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
+import httpx
 import pytest
-from tconv_client import APIConnectionError, AsyncClient, Client, UnprocessableEntityError
-from tconv_client.types import BatchError, SearchResult
+import tconv_client
+from tconv_client import (
+    APIConnectionError,
+    APITimeoutError,
+    AsyncClient,
+    Client,
+    UnprocessableEntityError,
+)
+from tconv_client.types import (
+    BatchError,
+    SearchBasic,
+    SearchQuery,
+    SearchResult,
+    ShapeBasic,
+    ShapeQuery,
+    ShapeResult,
+)
 
 from tests.integration.conftest import free_port, start, stop
 
@@ -37,8 +55,10 @@ def test_sync_client_covers_every_endpoint(service_url: str) -> None:
         assert verified.results[0].status == "confirmed"
         assert client.info().api_version == "v1"
         batch = client.search_batch([{"input_size": 7, "output_size": 14}, {"input_size": 7}])
-        assert isinstance(batch[0], SearchResult)
+        assert isinstance(batch[0], SearchBasic)
+        assert batch[0].total == 15
         assert isinstance(batch[1], BatchError)
+        assert batch[1].error.code == "invalid_request"
         everything = list(client.iter_candidates(7, 14, limit=4))
         assert [c.rank for c in everything] == list(range(1, 16))
 
@@ -49,6 +69,7 @@ def test_errors_keep_the_server_body(service_url: str) -> None:
     assert caught.value.status_code == 422
     assert caught.value.code == "invalid_request"
     assert caught.value.details[0]["field"] == "kernel_size"
+    assert caught.value.request_id  # the server's x-request-id, to quote in a bug report
     with Client(f"http://127.0.0.1:{free_port()}", max_retries=0) as dead, pytest.raises(APIConnectionError):
         dead.info()
 
@@ -98,7 +119,7 @@ def test_retries_ride_over_a_server_restart() -> None:
             stop(proc)  # type: ignore[arg-type]
 
 
-def tconv(*args: str) -> subprocess.CompletedProcess[str]:
+def tconv(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     # A wide terminal, so rich's table does not wrap the snippets the test looks for.
     return subprocess.run(
         [sys.executable, "-m", "tconv_client.cli", *args],
@@ -106,6 +127,7 @@ def tconv(*args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         check=False,
         timeout=60,
+        input=stdin,
         env={**os.environ, "COLUMNS": "200"},
     )
 
@@ -117,17 +139,321 @@ def test_cli(service_url: str) -> None:
     as_json = tconv("search", "7", "14", "--json", "--url", service_url)
     assert json.loads(as_json.stdout)["total"] == 15
     shape = tconv("shape", "7", "--kernel-size", "4", "--stride", "2", "--padding", "1", "--url", service_url)
-    assert "14" in shape.stdout
+    assert shape.returncode == 0, shape.stderr
+    assert "valid: output 14" in shape.stdout
     plan = tconv("plan", "4", "64", "--layers", "4", "--channels", "512,256,128,64,3", "--url", service_url)
     assert plan.returncode == 0, plan.stderr
     assert "nn.Sequential" in plan.stdout
     verify = tconv("verify", "7", "--layer", "4,2,1", "--json", "--url", service_url)
+    assert verify.returncode == 0, verify.stderr
     assert json.loads(verify.stdout)["results"][0]["status"] == "confirmed"
     invert = tconv("invert", "64", "--conv", "3,2,1", "--json", "--url", service_url)
     assert json.loads(invert.stdout)["valid"] is True
     assert tconv("info", "--url", service_url).returncode == 0
-    # Exit codes: a server error is 1, a usage error 2, an unreachable server 3.
-    assert tconv("search", "7", "14", "--kernel-size", "0", "--url", service_url).returncode == 1
-    assert tconv("search", "seven", "14", "--url", service_url).returncode == 2
-    assert tconv("info", "--url", f"http://127.0.0.1:{free_port()}").returncode == 3
     assert "Example" in tconv("search", "--help").stdout
+    assert tconv("--version").stdout.strip() == f"tconv {tconv_client.__version__}"
+
+
+def test_cli_exit_statuses_and_errors_on_stderr(service_url: str) -> None:
+    # 1: the server refused the request; the error goes to stderr, JSON with --json.
+    refused = tconv("search", "7", "14", "--kernel-size", "0", "--json", "--url", service_url)
+    assert refused.returncode == 1
+    assert refused.stdout == ""
+    error = json.loads(refused.stderr)["error"]
+    assert (error["status"], error["code"]) == (422, "invalid_request")
+    assert error["request_id"]
+    # 1: shape and verify with a layer PyTorch refuses; the answer is still on stdout.
+    invalid = ["shape", "5", "--kernel-size", "3", "--stride", "2", "--padding", "1", "--output-padding", "3"]
+    shape = tconv(*invalid, "--json", "--url", service_url)
+    assert shape.returncode == 1
+    assert json.loads(shape.stdout)["error"]["code"] == "output_padding_too_large"
+    verify = tconv("verify", "5", "--layer", "4,2,1", "--layer", "3,2,1,3", "--url", service_url)
+    assert verify.returncode == 1, verify.stdout
+    assert "failed" in verify.stdout
+    # 2: malformed values and enumerations, named in the message.
+    for args, named in [
+        (["plan", "4", "64", "--channels", "512,x"], "'512,x'"),
+        (["invert", "64", "--conv", "3,2,z"], "'3,2,z'"),
+        (["search", "seven", "14"], "'seven'"),
+        (["verify", "7", "--layer", "4,2,q"], "'4,2,q'"),
+        (["search", "7", "14", "--objective", "fastest"], "'fastest'"),
+        (["verify", "7", "--layer", "4,2,1", "--device", "tpu"], "'tpu'"),
+    ]:
+        plain = tconv(*args, "--url", service_url)
+        assert plain.returncode == 2, (args, plain.stderr)
+        assert named in plain.stderr
+        assert plain.stdout == ""
+        as_json = tconv(*args, "--json", "--url", service_url)
+        assert as_json.returncode == 2
+        assert json.loads(as_json.stderr)["error"]["code"] == "usage_error"
+        assert named in json.loads(as_json.stderr)["error"]["message"]
+    # 3: the server cannot be reached; with --json the error is JSON on stderr.
+    down = tconv("search", "7", "14", "--json", "--url", f"http://127.0.0.1:{free_port()}")
+    assert down.returncode == 3
+    assert down.stdout == ""
+    assert json.loads(down.stderr)["error"]["code"] == "unreachable"
+    assert tconv("info", "--url", f"http://127.0.0.1:{free_port()}").returncode == 3
+
+
+def test_cli_help_documents_the_environment_and_exit_statuses() -> None:
+    top = tconv("--help").stdout
+    assert "TCONV_URL" in top
+    assert "TCONV_API_KEY" in top
+    assert "--install-completion" in top
+    assert "3 the server cannot be reached" in " ".join(top.split())
+    for command in ("shape", "verify"):
+        assert "Exits 1" in tconv(command, "--help").stdout
+    assert "complete" in tconv("--show-completion", "bash").stdout
+
+
+def test_cli_filter_keeps_the_valid_layers_in_order(service_url: str, tmp_path: Path) -> None:
+    lines = [
+        {"input_size": 7, "kernel_size": 4, "stride": 2, "padding": 1},  # 14, valid
+        {"input_size": 5, "kernel_size": 3, "stride": 2, "padding": 1, "output_padding": 3},  # invalid
+        {"input_size": 7, "kernel_size": 2, "stride": 2},  # 14, valid
+        {"input_size": 7, "kernel_size": 0},  # malformed: refused as a request
+        {"input_size": 7, "kernel_size": 3, "stride": 2, "padding": 1},  # 13, valid
+    ]
+    source = tmp_path / "layers.jsonl"
+    source.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    kept = tconv("filter", str(source), "--batch-size", "2", "--url", service_url)
+    assert kept.returncode == 0, kept.stderr
+    rows = [json.loads(line) for line in kept.stdout.splitlines()]
+    assert rows == [
+        {**lines[0], "output_size": [14, 14]},
+        {**lines[2], "output_size": [14, 14]},
+        {**lines[4], "output_size": [13, 13]},
+    ]
+    only_14 = tconv("filter", "-", "--output-size", "14", "--url", service_url, stdin=source.read_text())
+    assert [json.loads(line)["kernel_size"] for line in only_14.stdout.splitlines()] == [4, 2]
+    every = tconv("filter", str(source), "--all", "--url", service_url)
+    records = [json.loads(line) for line in every.stdout.splitlines()]
+    assert [r["valid"] for r in records] == [True, False, True, False, True]
+    assert records[1]["error"] == {"code": "output_padding_too_large", "dim": 0}
+    assert records[3]["error"]["code"] == "invalid_request"
+    source.write_text('{"input_size": 7, "kernel_size": 4}\nnot json\n')
+    broken = tconv("filter", str(source), "--url", service_url)
+    assert broken.returncode == 2
+    assert "line 2" in broken.stderr
+
+
+def test_cli_show_draws_the_overlap_pattern(service_url: str) -> None:
+    shown = tconv(
+        "show", "7", "13", "--kernel-size", "3", "--stride", "2", "--limit", "1", "--url", service_url
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "checkerboard" in shown.stdout
+    grid = [line.split() for line in shown.stdout.splitlines()[2:] if line.strip()]
+    # kernel 3, stride 2: counts 1, 2 per dimension, so the 2-D tile is 1 2 / 2 4.
+    assert grid[0][:4] == ["1", "2", "1", "2"]
+    assert grid[1][:4] == ["2", "4", "2", "4"]
+    even = tconv("show", "7", "14", "--limit", "1", "--url", service_url)
+    assert "even" in even.stdout
+    assert {cell for line in even.stdout.splitlines()[2:] for cell in line.split()} == {"1"}
+
+
+def counting_client(sent: list[httpx.Request], **kwargs: object) -> httpx.Client:
+    """An httpx client that records every request it sends (the SDK's retries included)."""
+    return httpx.Client(event_hooks={"request": [sent.append]}, **kwargs)  # type: ignore[arg-type]
+
+
+def test_shape_many_answers_in_input_order_in_batches(service_url: str) -> None:
+    # Distinct sizes, so an answer out of place shows; one item in 37 is malformed.
+    queries: list[ShapeQuery] = [
+        {
+            "input_size": 3 + i,
+            "kernel_size": 0 if i % 37 == 5 else 1 + i % 5,
+            "stride": 1 + i % 3,
+            "padding": i % 2,
+        }
+        for i in range(230)
+    ]
+    sent: list[httpx.Request] = []
+    with Client(service_url, http_client=counting_client(sent)) as client:
+        answers = list(client.shape_many(queries, batch_size=16, concurrency=3))
+        singles = [client.shape(**q) if q["kernel_size"] else None for q in queries]
+    assert len(answers) == len(queries)
+    assert sum(r.url.path == "/v1/shape/batch" for r in sent) == 15  # ceil(230 / 16)
+    for query, answer, single in zip(queries, answers, singles, strict=True):
+        if single is None:
+            assert isinstance(answer, BatchError), query
+            assert answer.error.code == "invalid_request"
+        else:
+            assert isinstance(answer, ShapeBasic), query
+            assert (answer.valid, answer.output_size) == (single.valid, single.output_size), query
+
+    async def main() -> list[ShapeBasic | BatchError]:
+        async with AsyncClient(service_url) as client:
+            return [a async for a in client.shape_many(queries, batch_size=50, concurrency=2)]
+
+    again = asyncio.run(main())
+    assert [a.model_dump() for a in again] == [a.model_dump() for a in answers]
+
+
+def test_search_many_matches_single_searches(service_url: str) -> None:
+    queries: list[SearchQuery] = [{"input_size": n, "output_size": 2 * n, "limit": 2} for n in range(3, 20)]
+    queries.insert(
+        4, {"input_size": 7, "output_size": 15, "kernel_size": 4, "stride": 2, "output_padding": 0}
+    )
+    with Client(service_url) as client:
+        answers = list(client.search_many(queries, batch_size=3, concurrency=4))
+        singles = [client.search(**q) for q in queries]
+    for answer, single in zip(answers, singles, strict=True):
+        assert isinstance(answer, SearchBasic)
+        assert answer.total == single.total
+        assert [(c.rank, c.layer, c.score) for c in answer.candidates] == [
+            (c.rank, c.layer, c.score) for c in single.candidates
+        ]
+    empty = answers[4]
+    assert isinstance(empty, SearchBasic)
+    assert empty.total == 0
+    assert empty.reason
+    assert [n.direction for n in empty.nearest] == ["below", "above"]
+
+    async def main() -> list[int]:
+        async with AsyncClient(service_url) as client:
+            return [
+                a.total async for a in client.search_many(queries, batch_size=5) if isinstance(a, SearchBasic)
+            ]
+
+    assert asyncio.run(main()) == [s.total for s in singles]
+
+
+def server_has_views(service_url: str) -> bool:
+    schema = httpx.get(f"{service_url}/openapi.json").json()
+    return "view" in schema["components"]["schemas"]["ShapeRequest"]["properties"]
+
+
+def test_views_are_sent_only_when_set_and_parse_both_ways(service_url: str) -> None:
+    with Client(service_url) as client:
+        full = client.shape(5, 3, stride=2, padding=1, output_padding=3)
+        assert isinstance(full, ShapeResult)
+        assert full.error is not None
+        assert full.error.message
+        if not server_has_views(service_url):
+            # Before the server knows `view` (issue #13), sending it is refused: proof that the
+            # client sends it when set, and (every other test passing) only then.
+            with pytest.raises(UnprocessableEntityError) as caught:
+                client.shape(5, 3, stride=2, padding=1, output_padding=3, view="basic")
+            assert "view" in caught.value.message
+            return
+        basic = client.shape(5, 3, stride=2, padding=1, output_padding=3, view="basic")
+        assert type(basic) is ShapeBasic
+        assert basic.model_dump() == {
+            "valid": False,
+            "output_size": None,
+            "error": {"code": full.error.code, "dim": full.error.dim},
+        }
+        page = client.search(7, 14, limit=3, view="basic")
+        assert type(page) is SearchBasic
+        whole = client.search(7, 14, limit=3)
+        assert [c.model_dump() for c in page.candidates] == [
+            c.model_dump(include={"rank", "layer", "output_size", "score"}) for c in whole.candidates
+        ]
+        plan = client.plan(4, 16, layers=2, limit=2, view="basic")
+        assert plan.best is not None
+        assert plan.best.sizes[-1] == [16, 16]
+        inverted = client.invert(64, {"kernel_size": 3, "stride": 2, "padding": 1}, view="basic")
+        assert inverted.decoder[0].stride == [2, 2]
+        batch = list(client.search_many([{"input_size": 7, "output_size": 14}], view="full"))
+        assert isinstance(batch[0], SearchResult)
+        assert batch[0].candidates[0].snippet == whole.candidates[0].snippet
+
+
+def test_a_timed_out_verify_is_not_sent_again(service_url: str) -> None:
+    # A read timeout far shorter than any answer: the server got the request and may run it.
+    timeout = httpx.Timeout(10.0, read=1e-6)
+    layers = [{"kernel_size": 4, "stride": 2, "padding": 1}]
+    sent: list[httpx.Request] = []
+    with Client(service_url, timeout=timeout, max_retries=2, http_client=counting_client(sent)) as client:
+        with pytest.raises(APITimeoutError):
+            client.verify(7, layers)  # type: ignore[list-item]
+        assert len(sent) == 1
+        with pytest.raises(APITimeoutError):
+            client.search(7, 14)
+        assert len(sent) == 1 + 3  # an idempotent read is retried
+    sent.clear()
+    with Client(
+        service_url, timeout=timeout, max_retries=1, retry_verify=True, http_client=counting_client(sent)
+    ) as client:
+        with pytest.raises(APITimeoutError):
+            # Timed runs (never answered from the worker's result cache, unlike the layer above,
+            # which the server ran and cached after the first call's timeout).
+            client.verify(7, layers, timing=True, repeats=20, in_channels=64, out_channels=64)  # type: ignore[list-item]
+        assert len(sent) == 2  # the caller asked for it
+
+
+def test_a_verify_that_never_reached_the_server_is_retried() -> None:
+    sent: list[httpx.Request] = []
+    dead = f"http://127.0.0.1:{free_port()}"
+    with Client(dead, max_retries=2, http_client=counting_client(sent)) as client:
+        with pytest.raises(APIConnectionError) as caught:
+            client.verify(7, [{"kernel_size": 4, "stride": 2, "padding": 1}])
+        assert not isinstance(caught.value, APITimeoutError)
+    assert len(sent) == 3
+
+
+def test_api_key_is_sent_as_a_bearer_token(service_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[httpx.Request] = []
+    with Client(service_url, api_key="k-123", http_client=counting_client(sent)) as client:
+        client.info()
+    monkeypatch.setenv("TCONV_API_KEY", "k-env")
+    with Client(service_url, http_client=counting_client(sent)) as client:
+        client.info()
+    monkeypatch.delenv("TCONV_API_KEY")
+    with Client(service_url, http_client=counting_client(sent)) as client:
+        client.info()
+    assert [r.headers.get("authorization") for r in sent] == ["Bearer k-123", "Bearer k-env", None]
+
+
+README = Path(__file__).resolve().parents[2] / "clients" / "python" / "README.md"
+
+
+def readme_examples() -> list[str]:
+    return re.findall(r"^```python\n(.*?)^```", README.read_text(), flags=re.M | re.S)
+
+
+def printed_comments(code: str) -> list[str]:
+    """What an example says it prints: the ``# ...`` comment on a print() line."""
+    return [line.split("  # ", 1)[1] for line in code.splitlines() if "print(" in line and "  # " in line]
+
+
+def test_readme_examples_run(service_url: str, tmp_path: Path) -> None:
+    examples = readme_examples()
+    assert len(examples) >= 6
+    assert "15 nn.ConvTranspose2d(1, 1, kernel_size=2, stride=2)" in printed_comments(examples[0])
+    ran = 0
+    for i, code in enumerate(examples):
+        # Examples that choose a view run once the server has views (issue #13).
+        if "view=" in code and not server_has_views(service_url):
+            continue
+        script = tmp_path / f"example{i}.py"
+        script.write_text(code)
+        result = subprocess.run(
+            [sys.executable, str(script)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env={**os.environ, "TCONV_URL": service_url},
+        )
+        assert result.returncode == 0, f"README example {i}:\n{code}\n{result.stderr}"
+        printed = result.stdout.splitlines()
+        for expected in printed_comments(code):
+            assert expected in printed, f"README example {i} promises {expected!r}; it printed {printed}"
+        ran += 1
+    assert ran >= 6
+
+
+@pytest.mark.torch
+def test_layer_to_torch_builds_what_the_server_promised(service_url: str) -> None:
+    import torch
+
+    with Client(service_url) as client:
+        candidates = client.search([5, 6], [11, 12], limit=20, tie_dims=False).candidates
+    assert candidates
+    for candidate in candidates:
+        module = candidate.layer.to_torch(4, 6, groups=2, bias=False)
+        assert module.bias is None
+        out = module(torch.ones(1, 4, 5, 6))
+        assert list(out.shape[2:]) == candidate.output_size == [11, 12], candidate.snippet

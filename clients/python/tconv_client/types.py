@@ -1,16 +1,137 @@
-"""Response models. Unknown fields are kept (a newer server never breaks an older client).
+"""Request and response types. Unknown response fields are kept (a newer server never breaks an
+older client).
 
-Each model mirrors one component of the service's ``/openapi.json`` (``SCHEMA_NAMES``); the
-contract test in the service's repository fails when a field differs on either side.
+Each answer comes in two views (AIP-157). A basic model holds the fields of the basic view; the
+full model subclasses it, so code written for the basic view accepts a full answer too.
+
+Each full model mirrors one component of the service's ``/openapi.json`` (``SCHEMA_NAMES``); the
+contract test fails when a field differs on either side. Requests are TypedDicts: the keys are
+the contract's field names, checked by mypy at the call site.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal, Required, TypedDict
 
 from pydantic import BaseModel, ConfigDict
 
+if TYPE_CHECKING:
+    from torch import nn
+
 Dims = list[int]
+View = Literal["basic", "full"]
+ObjectiveName = Literal["balanced", "quality", "cost", "conventional", "latency"]
+VerifyMode = Literal["none", "meta", "device"]
+Device = Literal["auto", "cuda", "cpu", "meta"]
+
+# --- requests -------------------------------------------------------------------------------
+
+Size = int | Sequence[int]
+"""7 (a square 2-D size), [16, 9] (2-D) or [5, 5, 5] (3-D)."""
+
+# In the request TypedDicts below, a None value means "the server's default" and is not sent.
+
+
+class Range(TypedDict, total=False):
+    """A search bound: ``{"min": 1, "max": 8}`` (inclusive) or ``{"values": [2, 4]}``."""
+
+    min: int
+    max: int
+    values: Sequence[int]
+
+
+Bound = int | Sequence[int] | Range
+
+
+class ChannelContext(TypedDict, total=False):
+    """Channels and batch, for cost and verification; optional on every request with a size."""
+
+    in_channels: int | None
+    out_channels: int | None
+    groups: int | None
+    batch_size: int | None
+    bias: bool | None
+    dtype: str | None
+
+
+class LayerParams(TypedDict, total=False):
+    stride: Size | None
+    padding: Size | None
+    output_padding: Size | None
+    dilation: Size | None
+
+
+class LayerSpec(LayerParams, total=False):
+    """A ConvTranspose layer in a request; integers broadcast to every dimension."""
+
+    kernel_size: Required[Size]
+
+
+class ConvSpec(TypedDict, total=False):
+    """An encoder's Conv layer (for ``invert``)."""
+
+    kernel_size: Required[Size]
+    stride: Size | None
+    padding: Size | None
+    dilation: Size | None
+
+
+class ShapeParams(LayerParams, ChannelContext, total=False):
+    pass
+
+
+class ShapeQuery(ShapeParams, total=False):
+    """One ``/v1/shape`` request, e.g. an item of ``shape_many``."""
+
+    input_size: Required[Size]
+    kernel_size: Required[Size]
+
+
+class SearchParams(ChannelContext, total=False):
+    kernel_size: Bound | None
+    stride: Bound | None
+    dilation: Bound | None
+    padding: Bound | None
+    output_padding: Bound | None
+    tie_dims: bool | None
+    objective: ObjectiveName | None
+    limit: int | None
+    offset: int | None
+    verify: VerifyMode | None
+
+
+class SearchQuery(SearchParams, total=False):
+    """One ``/v1/search`` request, e.g. an item of ``search_many``."""
+
+    input_size: Required[Size]
+    output_size: Required[Size]
+
+
+class PlanParams(ChannelContext, total=False):
+    layers: Bound | None
+    kernel_size: Bound | None
+    stride: Bound | None
+    dilation: Bound | None
+    padding: Bound | None
+    output_padding: Bound | None
+    same_layer: bool | None
+    monotonic: bool | None
+    tie_dims: bool | None
+    channels: Sequence[int] | None
+    objective: ObjectiveName | None
+    limit: int | None
+
+
+class VerifyParams(ChannelContext, total=False):
+    device: Device | None
+    timing: bool | None
+    backward: bool | None
+    numerics: bool | None
+    repeats: int | None
+
+
+# --- answers --------------------------------------------------------------------------------
 
 
 class _Model(BaseModel):
@@ -26,14 +147,30 @@ class Layer(_Model):
     output_padding: Dims
     dilation: Dims
 
-    def to_torch(self, in_channels: int = 1, out_channels: int = 1, **kwargs: Any) -> Any:
-        """Build the ``torch.nn.ConvTranspose{1,2,3}d`` (needs ``pip install 'tconv-client[torch]'``)."""
+    def to_torch(
+        self,
+        in_channels: int = 1,
+        out_channels: int = 1,
+        *,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: Literal["zeros"] = "zeros",
+    ) -> nn.Module:
+        """Build the ``torch.nn.ConvTranspose{1,2,3}d`` (needs ``pip install 'tconv-client[torch]'``);
+        move it with ``.to(device, dtype)``."""
         try:
             from torch import nn
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise ImportError("Layer.to_torch() needs torch: pip install 'tconv-client[torch]'") from exc
         module = {1: nn.ConvTranspose1d, 2: nn.ConvTranspose2d, 3: nn.ConvTranspose3d}[len(self.kernel_size)]
-        return module(in_channels, out_channels, **self.model_dump(include=set(Layer.model_fields)), **kwargs)
+        return module(
+            in_channels,
+            out_channels,
+            groups=groups,
+            bias=bias,
+            padding_mode=padding_mode,
+            **self.model_dump(include=set(Layer.model_fields)),
+        )
 
 
 class Cost(_Model):
@@ -42,11 +179,23 @@ class Cost(_Model):
 
 
 class DimOverlap(_Model):
+    """One dimension of the all-ones experiment. ``interior`` is [first, last] output index of
+    the periodic part; ``interior_counts`` is one period of its counts."""
+
     min_count: int
     max_count: int
     holes: int
-    interior: list[int]
-    interior_counts: list[int]
+    interior: Dims
+    interior_counts: Dims
+    checkerboard: bool
+    periodic_counts: Dims = []
+    """The layer's own periodic pattern: the count of each residue class (position mod stride)."""
+
+
+class Artifacts(_Model):
+    """Holes and checkerboard as the service ranks them: the layer's periodic pattern."""
+
+    holes: bool
     checkerboard: bool
 
 
@@ -58,6 +207,7 @@ class Overlap(_Model):
     holes: int
     uniform_interior: bool | None
     checkerboard: bool
+    artifacts: Artifacts | None = None
     dims: list[DimOverlap]
 
 
@@ -76,11 +226,25 @@ class Verification(_Model):
     cached: bool = False
 
 
-class Candidate(_Model):
+class ErrorCode(_Model):
+    """The basic view's error: which rule (``code``) failed, in which dimension."""
+
+    code: str
+    dim: int | None = None
+
+
+class ErrorInfo(ErrorCode):
+    message: str
+
+
+class CandidateBasic(_Model):
     rank: int
     layer: Layer
     output_size: Dims
     score: int
+
+
+class Candidate(CandidateBasic):
     score_terms: dict[str, int]
     derivation: list[str]
     snippet: str
@@ -89,15 +253,34 @@ class Candidate(_Model):
     verification: Verification | None = None
 
 
-class NearestSize(_Model):
+class NearestBasic(_Model):
     direction: Literal["below", "above"]
     output_size: Dims
+    example: CandidateBasic
+
+
+class NearestSize(NearestBasic):
     example: Candidate
 
 
-class SearchResult(_Model):
+class SearchBasic(_Model):
+    """A search in the basic view: the page's candidates and ``total``; ``reason`` and
+    ``nearest`` when nothing fits."""
+
     total: int
-    candidates: list[Candidate]
+    candidates: Sequence[CandidateBasic]
+    reason: str | None = None
+    nearest: Sequence[NearestBasic] = ()
+
+    @property
+    def best(self) -> CandidateBasic | None:
+        """The first candidate of this page (rank 1 on the first page), or None when nothing fits."""
+        return self.candidates[0] if self.candidates else None
+
+
+class SearchResult(SearchBasic):
+    candidates: Sequence[Candidate]
+    nearest: Sequence[NearestSize] = ()
     objective: str
     tie_dims: bool
     module: str
@@ -105,19 +288,10 @@ class SearchResult(_Model):
     output_size: Dims
     offset: int
     limit: int
-    reason: str | None = None
-    nearest: list[NearestSize] = []
 
     @property
     def best(self) -> Candidate | None:
-        """The first candidate of this page (rank 1 on the first page), or None when nothing fits."""
         return self.candidates[0] if self.candidates else None
-
-
-class ErrorInfo(_Model):
-    code: str
-    message: str
-    dim: int | None = None
 
 
 class Dimension(_Model):
@@ -126,9 +300,13 @@ class Dimension(_Model):
     derivation: str
 
 
-class ShapeResult(_Model):
+class ShapeBasic(_Model):
     valid: bool
     output_size: Dims | None
+    error: ErrorCode | None
+
+
+class ShapeResult(ShapeBasic):
     error: ErrorInfo | None
     errors: list[ErrorInfo]
     module: str
@@ -143,30 +321,44 @@ class ExactSizes(_Model):
     above: list[int | None]
 
 
-class InvertResult(_Model):
-    valid: bool
+class InvertBasic(_Model):
     sizes: list[Dims]
     decoder: list[Layer]
+    is_exact: bool
+    exact_input_sizes: ExactSizes | None = None
+
+
+class InvertResult(InvertBasic):
+    valid: bool
     decoder_sizes: list[Dims]
     snippets: list[str]
     error: ErrorInfo | None = None
     failed_layer: int | None = None
-    exact_input_sizes: ExactSizes | None = None
-    is_exact: bool
 
 
-class Plan(_Model):
+class PlanBasic(_Model):
     rank: int
     layers: list[Layer]
     sizes: list[Dims]
     score: int
+
+
+class Plan(PlanBasic):
     snippet: str
     cost: Cost
 
 
-class PlanResult(_Model):
-    total: int | None
-    plans: list[Plan]
+class PlanResultBasic(_Model):
+    plans: Sequence[PlanBasic]
+    total: int | None = None
+
+    @property
+    def best(self) -> PlanBasic | None:
+        return self.plans[0] if self.plans else None
+
+
+class PlanResult(PlanResultBasic):
+    plans: Sequence[Plan]
     objective: str
     module: str
     input_size: Dims
@@ -193,6 +385,19 @@ class Objective(_Model):
     available: bool = True
 
 
+class WorkerInfo(_Model):
+    """Where verification runs: ``mode`` off, embedded or remote; the rest when it is known."""
+
+    mode: str
+    available: bool
+    reason: str | None = None
+    url: str | None = None
+    device: str | None = None
+    device_name: str | None = None
+    torch_version: str | None = None
+    cuda_version: str | None = None
+
+
 class Info(_Model):
     service: str
     version: str
@@ -200,14 +405,29 @@ class Info(_Model):
     python: str
     limits: dict[str, int]
     objectives: list[Objective]
-    verification: dict[str, Any]
+    verification: WorkerInfo
+
+
+class ErrorDetail(_Model):
+    field: str | None
+    rule: str
+    message: str
+
+
+class ErrorBody(_Model):
+    code: str
+    message: str
+    details: list[ErrorDetail] | None = None
 
 
 class BatchError(_Model):
-    error: dict[str, Any]
+    """A batch item the server refused as a request (the others are answered)."""
+
+    error: ErrorBody
 
 
-# Which component of the service's /openapi.json each model mirrors (the contract test reads it).
+# Which component of the service's /openapi.json each full model mirrors (the contract test reads
+# it). The basic models are projections of these; a unit test holds them to that.
 SCHEMA_NAMES: dict[type[BaseModel], str] = {
     Layer: "LayerOut",
     Cost: "CostOut",
@@ -227,5 +447,19 @@ SCHEMA_NAMES: dict[type[BaseModel], str] = {
     VerifyResult: "VerifyResponse",
     Objective: "ObjectiveOut",
     Info: "InfoResponse",
+    ErrorDetail: "ErrorDetail",
+    ErrorBody: "ErrorBody",
     BatchError: "BatchError",
+}
+
+# Each basic model and the full model it projects.
+BASIC_OF: dict[type[BaseModel], type[BaseModel]] = {
+    ErrorCode: ErrorInfo,
+    CandidateBasic: Candidate,
+    NearestBasic: NearestSize,
+    SearchBasic: SearchResult,
+    ShapeBasic: ShapeResult,
+    InvertBasic: InvertResult,
+    PlanBasic: Plan,
+    PlanResultBasic: PlanResult,
 }

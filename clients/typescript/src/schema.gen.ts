@@ -99,6 +99,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/overlap.svg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A layer's overlap map (the all-ones experiment) as SVG
+         * @description Ones in, ones weights, no bias: each output pixel shows how many (input pixel, kernel tap)
+         *     pairs reach it, the counts /v1/shape's `overlap` summarises. Holes (nothing reaches the pixel)
+         *     are crossed in red; interior pixels below the interior's highest count, the thin squares of a
+         *     checkerboard, are outlined in orange. The layer fields are validated as /v1/shape validates
+         *     them; a layer PyTorch would refuse has no picture (422 with /v1/shape's error code).
+         */
+        get: operations["pictures-overlap_picture"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/plan": {
         parameters: {
             query?: never;
@@ -160,9 +184,10 @@ export interface paths {
         put?: never;
         /**
          * Up to 1,000 searches in one call, answered in order
-         * @description Each item answered as /v1/search would; one item's failure does not fail the others. The
-         *     batch's summed work is capped by ``TCONV_MAX_BATCH_SEARCH_WORK``, and its answer (the sum of the
-         *     items' ``limit``) by ``TCONV_MAX_ANSWER_BYTES``.
+         * @description Each item answered as /v1/search would, in the batch's ``view`` (default ``basic``); one
+         *     item's failure does not fail the others. The batch's summed work is capped by
+         *     ``TCONV_MAX_BATCH_SEARCH_WORK``, and its answer (the sum of the items' ``limit``) by
+         *     ``TCONV_MAX_ANSWER_BYTES``.
          */
         post: operations["batch-search_batch"];
         delete?: never;
@@ -205,7 +230,8 @@ export interface paths {
         put?: never;
         /**
          * Validate up to 10,000 layers in one call (the NAS filter)
-         * @description Each item answered as /v1/shape would; a malformed item is ``{"error": ...}`` alone.
+         * @description Each item answered as /v1/shape would, in the batch's ``view`` (default ``basic``); a
+         *     malformed item is ``{"error": ...}`` alone.
          */
         post: operations["batch-shape_batch"];
         delete?: never;
@@ -241,9 +267,47 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * ArtifactsOut
+         * @description Artifacts as ranking judges them: the layer's periodic pattern (what a long input shows), or
+         *     the output itself along a dimension whose input is a single pixel.
+         */
+        ArtifactsOut: {
+            /**
+             * Checkerboard
+             * @description The residue classes get uneven counts (Odena et al., 2016).
+             */
+            checkerboard: boolean;
+            /**
+             * Holes
+             * @description Some residue class gets no input (or, over one pixel, some output).
+             */
+            holes: boolean;
+        };
         /** BatchError */
         BatchError: {
             error: components["schemas"]["ErrorBody"];
+        };
+        /**
+         * CandidateBasicOut
+         * @description A candidate in the basic view.
+         */
+        CandidateBasicOut: {
+            layer: components["schemas"]["LayerOut"];
+            /** Output Size */
+            output_size: number[];
+            /**
+             * Rank
+             * @description 1-based position in the whole ranked list.
+             */
+            rank: number;
+            /**
+             * Score
+             * @description The objective's score: lower is better.
+             */
+            score: number;
+            /** @description Only when the search asked `verify`. */
+            verification?: components["schemas"]["VerificationOut"] | null;
         };
         /** CandidateOut */
         CandidateOut: {
@@ -352,6 +416,11 @@ export interface components {
             max_count: number;
             /** Min Count */
             min_count: number;
+            /**
+             * Periodic Counts
+             * @description The layer's periodic pattern: the overlap count of each residue class (output position mod stride) over a long input. Depends on kernel_size, stride and dilation only.
+             */
+            periodic_counts: number[];
         };
         /** DimensionOut */
         DimensionOut: {
@@ -376,6 +445,22 @@ export interface components {
             details?: components["schemas"]["ErrorDetail"][] | null;
             /** Message */
             message: string;
+        };
+        /**
+         * ErrorCodeOut
+         * @description The basic view of an error: its stable code and the dimension it failed in.
+         */
+        ErrorCodeOut: {
+            /**
+             * Code
+             * @description Stable snake_case code, e.g. `output_padding_too_large`.
+             */
+            code: string;
+            /**
+             * Dim
+             * @description Spatial dimension (0-based) the rule failed in, if any.
+             */
+            dim?: number | null;
         };
         /** ErrorDetail */
         ErrorDetail: {
@@ -471,6 +556,29 @@ export interface components {
             version: string;
         };
         /**
+         * InvertBasicResponse
+         * @description /v1/invert in the basic view (an encoder torch refuses: no decoder, no exact sizes).
+         */
+        InvertBasicResponse: {
+            /**
+             * Decoder
+             * @description ConvTranspose layers in decoder order (last encoder layer first).
+             */
+            decoder: components["schemas"]["LayerOut"][];
+            /** @description Nearest input sizes at which every stage is exact. */
+            exact_input_sizes?: components["schemas"]["ExactSizesOut"] | null;
+            /**
+             * Is Exact
+             * @description Whether every stage is already exact at this input size.
+             */
+            is_exact: boolean;
+            /**
+             * Sizes
+             * @description The input size, then the size after each encoder layer.
+             */
+            sizes: number[][];
+        };
+        /**
          * InvertRequest
          * @description Undo the shape change of a Conv layer or of an encoder (a list, applied in order).
          * @example {
@@ -513,6 +621,13 @@ export interface components {
              * @description An integer (a square 2-D size) or an array of 1 to 3 integers (1-D, 2-D or 3-D).
              */
             input_size: number | number[];
+            /**
+             * View
+             * @description `full` (the default for a single request): the answer with every explanation. `basic`: only the fields a machine filters on, exactly the projection of the full answer (AIP-157 partial responses).
+             * @default full
+             * @enum {string}
+             */
+            view?: "basic" | "full";
         };
         /** InvertResponse */
         InvertResponse: {
@@ -603,6 +718,17 @@ export interface components {
             /** Stride */
             stride: number[];
         };
+        /** NearestBasicOut */
+        NearestBasicOut: {
+            /**
+             * Direction
+             * @enum {string}
+             */
+            direction: "below" | "above";
+            example: components["schemas"]["CandidateBasicOut"];
+            /** Output Size */
+            output_size: number[];
+        };
         /** NearestOut */
         NearestOut: {
             /**
@@ -634,9 +760,11 @@ export interface components {
          *     the per-dimension counts.
          */
         OverlapOut: {
+            /** @description What ranking judges: the layer's own periodic pattern. */
+            artifacts: components["schemas"]["ArtifactsOut"];
             /**
              * Checkerboard
-             * @description Uneven overlap (Odena et al., 2016): in some dimension the interior count varies.
+             * @description Uneven overlap (Odena et al., 2016): in some dimension the interior count, at this input size, varies.
              */
             checkerboard: boolean;
             /** Dims */
@@ -655,6 +783,39 @@ export interface components {
              * @description Whether every pixel of the interior gets the same count; null when the interior is empty (the input is too small for any pixel to see every tap).
              */
             uniform_interior: boolean | null;
+        };
+        /** PlanBasicOut */
+        PlanBasicOut: {
+            /** Layers */
+            layers: components["schemas"]["LayerOut"][];
+            /**
+             * Rank
+             * @description 1-based position among all plans.
+             */
+            rank: number;
+            /**
+             * Score
+             * @description The objective's score summed over layers (MACs for `cost`).
+             */
+            score: number;
+            /**
+             * Sizes
+             * @description The size after each layer; the last is output_size.
+             */
+            sizes: number[][];
+        };
+        /**
+         * PlanBasicResponse
+         * @description /v1/plan in the basic view.
+         */
+        PlanBasicResponse: {
+            /** Plans */
+            plans: components["schemas"]["PlanBasicOut"][];
+            /**
+             * Total
+             * @description Exact number of plans within the bounds.
+             */
+            total: number | null;
         };
         /** PlanOut */
         PlanOut: {
@@ -833,6 +994,13 @@ export interface components {
              * @default true
              */
             tie_dims?: boolean;
+            /**
+             * View
+             * @description `full` (the default for a single request): the answer with every explanation. `basic`: only the fields a machine filters on, exactly the projection of the full answer (AIP-157 partial responses).
+             * @default full
+             * @enum {string}
+             */
+            view?: "basic" | "full";
         };
         /** PlanResponse */
         PlanResponse: {
@@ -891,6 +1059,33 @@ export interface components {
             };
         };
         /**
+         * SearchBasicResponse
+         * @description /v1/search in the basic view: the exact count and the ranked page; `reason` and `nearest`
+         *     only when nothing fits.
+         */
+        SearchBasicResponse: {
+            /**
+             * Candidates
+             * @description This page, best first.
+             */
+            candidates: components["schemas"]["CandidateBasicOut"][];
+            /**
+             * Nearest
+             * @description Only when total is 0: the nearest reachable sizes below and above.
+             */
+            nearest?: components["schemas"]["NearestBasicOut"][] | null;
+            /**
+             * Reason
+             * @description Only when total is 0: which bound blocks the request.
+             */
+            reason?: string | null;
+            /**
+             * Total
+             * @description Number of valid configurations in the whole space.
+             */
+            total: number;
+        };
+        /**
          * SearchBatchRequest
          * @description Many /v1/search requests, answered in order; one item's failure does not fail the others.
          * @example {
@@ -922,14 +1117,21 @@ export interface components {
             queries: {
                 [key: string]: unknown;
             }[];
+            /**
+             * View
+             * @description The view of every item's answer, set once for the batch: `basic` (the default for batches) or `full`. Items themselves take no `view`.
+             * @default basic
+             * @enum {string}
+             */
+            view?: "basic" | "full";
         };
         /** SearchBatchResponse */
         SearchBatchResponse: {
             /**
              * Results
-             * @description In request order.
+             * @description In request order, in the batch's view.
              */
-            results: (components["schemas"]["SearchResponse"] | components["schemas"]["BatchError"])[];
+            results: (components["schemas"]["SearchResponse"] | components["schemas"]["SearchBasicResponse"] | components["schemas"]["BatchError"])[];
         };
         /**
          * SearchRequest
@@ -1069,6 +1271,13 @@ export interface components {
              * @enum {string}
              */
             verify?: "none" | "meta" | "device";
+            /**
+             * View
+             * @description `full` (the default for a single request): the answer with every explanation. `basic`: only the fields a machine filters on, exactly the projection of the full answer (AIP-157 partial responses).
+             * @default full
+             * @enum {string}
+             */
+            view?: "basic" | "full";
         };
         /** SearchResponse */
         SearchResponse: {
@@ -1108,6 +1317,21 @@ export interface components {
             total: number;
         };
         /**
+         * ShapeBasicResponse
+         * @description /v1/shape in the basic view: the verdict only.
+         */
+        ShapeBasicResponse: {
+            /** @description The first rule PyTorch would refuse; null when valid. */
+            error: components["schemas"]["ErrorCodeOut"] | null;
+            /**
+             * Output Size
+             * @description PyTorch's output spatial size; null when invalid.
+             */
+            output_size: number[] | null;
+            /** Valid */
+            valid: boolean;
+        };
+        /**
          * ShapeBatchRequest
          * @description The NAS filter: many /v1/shape requests, each answered alone, in order.
          * @example {
@@ -1136,14 +1360,21 @@ export interface components {
             queries: {
                 [key: string]: unknown;
             }[];
+            /**
+             * View
+             * @description The view of every item's answer, set once for the batch: `basic` (the default for batches) or `full`. Items themselves take no `view`.
+             * @default basic
+             * @enum {string}
+             */
+            view?: "basic" | "full";
         };
         /** ShapeBatchResponse */
         ShapeBatchResponse: {
             /**
              * Results
-             * @description In request order.
+             * @description In request order, in the batch's view.
              */
-            results: (components["schemas"]["ShapeResponse"] | components["schemas"]["BatchError"])[];
+            results: (components["schemas"]["ShapeResponse"] | components["schemas"]["ShapeBasicResponse"] | components["schemas"]["BatchError"])[];
         };
         /**
          * ShapeRequest
@@ -1227,6 +1458,13 @@ export interface components {
              * @default 1
              */
             stride?: number | number[];
+            /**
+             * View
+             * @description `full` (the default for a single request): the answer with every explanation. `basic`: only the fields a machine filters on, exactly the projection of the full answer (AIP-157 partial responses).
+             * @default full
+             * @enum {string}
+             */
+            view?: "basic" | "full";
         };
         /** ShapeResponse */
         ShapeResponse: {
@@ -1618,7 +1856,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["InvertResponse"];
+                    "application/json": components["schemas"]["InvertResponse"] | components["schemas"]["InvertBasicResponse"];
                 };
             };
             /** @description A key is required (`unauthorized`): TCONV_API_KEYS or TCONV_API_KEYS_FILE is set. */
@@ -1677,6 +1915,68 @@ export interface operations {
             };
         };
     };
+    "pictures-overlap_picture": {
+        parameters: {
+            query: {
+                /** @description Input size. An integer (for input_size: a square 2-D size), or comma-separated integers, one per dimension; a trailing comma makes a one-element array (`input_size=7,` is 1-D). */
+                input_size: string;
+                /** @description Kernel size. An integer (for input_size: a square 2-D size), or comma-separated integers, one per dimension; a trailing comma makes a one-element array (`input_size=7,` is 1-D). */
+                kernel_size: string;
+                /** @description Stride. An integer (for input_size: a square 2-D size), or comma-separated integers, one per dimension; a trailing comma makes a one-element array (`input_size=7,` is 1-D). */
+                stride?: string;
+                /** @description Padding. An integer (for input_size: a square 2-D size), or comma-separated integers, one per dimension; a trailing comma makes a one-element array (`input_size=7,` is 1-D). */
+                padding?: string;
+                /** @description Output padding. An integer (for input_size: a square 2-D size), or comma-separated integers, one per dimension; a trailing comma makes a one-element array (`input_size=7,` is 1-D). */
+                output_padding?: string;
+                /** @description Dilation. An integer (for input_size: a square 2-D size), or comma-separated integers, one per dimension; a trailing comma makes a one-element array (`input_size=7,` is 1-D). */
+                dilation?: string;
+                /** @description Also draw how each dimension is built: input pixels spread by the stride, kernel footprints, padding cropped from both ends, output_padding added. */
+                diagram?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A standalone SVG: 1-D as bars, 2-D as a grid, 3-D as its middle depth slice. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/svg+xml": string;
+                };
+            };
+            /** @description A key is required (`unauthorized`): TCONV_API_KEYS or TCONV_API_KEYS_FILE is set. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A field out of its domain (as /v1/shape words it), a layer PyTorch refuses (the code and message of /v1/shape's `error`), or a layer too large to draw (`too_large_to_draw`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug (`internal_error`); the message names the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     "plan-plan": {
         parameters: {
             query?: never;
@@ -1696,7 +1996,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PlanResponse"];
+                    "application/json": components["schemas"]["PlanResponse"] | components["schemas"]["PlanBasicResponse"];
                 };
             };
             /** @description A key is required (`unauthorized`): TCONV_API_KEYS or TCONV_API_KEYS_FILE is set. */
@@ -1774,7 +2074,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SearchResponse"];
+                    "application/json": components["schemas"]["SearchResponse"] | components["schemas"]["SearchBasicResponse"];
                 };
             };
             /** @description A key is required (`unauthorized`): TCONV_API_KEYS or TCONV_API_KEYS_FILE is set. */
@@ -1939,7 +2239,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ShapeResponse"];
+                    "application/json": components["schemas"]["ShapeResponse"] | components["schemas"]["ShapeBasicResponse"];
                 };
             };
             /** @description A key is required (`unauthorized`): TCONV_API_KEYS or TCONV_API_KEYS_FILE is set. */

@@ -7,7 +7,7 @@ recursively), which a single gathering router added for nothing.
 
 from fastapi import APIRouter
 
-from service.api.routes import batch, invert, ops, plan, search, shape, verify
+from service.api.routes import batch, invert, ops, pages, pictures, plan, search, shape, verify
 
 ROUTERS: tuple[APIRouter, ...] = (
     shape.router,
@@ -16,5 +16,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     invert.router,
     plan.router,
     verify.router,
+    pictures.router,
     ops.router,
+    pages.router,
 )

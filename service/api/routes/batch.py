@@ -5,17 +5,17 @@ from starlette.concurrency import run_in_threadpool
 
 from service.api.admission import check_search_batch
 from service.api.deps import budget_of, settings_of
-from service.api.responses import ModelResponse
-from service.api.routing import OrjsonRoute
-from service.api.schemas import (
+from service.api.search_answers import search_batch_json
+from service.api.shape_answers import shape_batch_json
+from service.http.responses import ModelResponse
+from service.http.routing import OrjsonRoute
+from service.wire.schemas import (
     ErrorResponse,
     SearchBatchRequest,
     SearchBatchResponse,
     ShapeBatchRequest,
     ShapeBatchResponse,
 )
-from service.api.search_answers import search_batch_json
-from service.api.shape_answers import shape_batch_json
 
 router = APIRouter(prefix="/v1", tags=["batch"], route_class=OrjsonRoute)
 
@@ -28,8 +28,11 @@ router = APIRouter(prefix="/v1", tags=["batch"], route_class=OrjsonRoute)
     summary="Validate up to 10,000 layers in one call (the NAS filter)",
 )
 async def shape_batch(request: ShapeBatchRequest) -> ModelResponse:
-    """Each item answered as /v1/shape would; a malformed item is ``{"error": ...}`` alone."""
-    return ModelResponse(await run_in_threadpool(shape_batch_json, request.queries))
+    """Each item answered as /v1/shape would, in the batch's ``view`` (default ``basic``); a
+    malformed item is ``{"error": ...}`` alone."""
+    return ModelResponse(
+        await run_in_threadpool(shape_batch_json, request.queries, basic=request.view == "basic")
+    )
 
 
 @router.post(
@@ -45,9 +48,10 @@ async def shape_batch(request: ShapeBatchRequest) -> ModelResponse:
     summary="Up to 1,000 searches in one call, answered in order",
 )
 async def search_batch(request: SearchBatchRequest, http: Request) -> ModelResponse:
-    """Each item answered as /v1/search would; one item's failure does not fail the others. The
-    batch's summed work is capped by ``TCONV_MAX_BATCH_SEARCH_WORK``, and its answer (the sum of the
-    items' ``limit``) by ``TCONV_MAX_ANSWER_BYTES``.
+    """Each item answered as /v1/search would, in the batch's ``view`` (default ``basic``); one
+    item's failure does not fail the others. The batch's summed work is capped by
+    ``TCONV_MAX_BATCH_SEARCH_WORK``, and its answer (the sum of the items' ``limit``) by
+    ``TCONV_MAX_ANSWER_BYTES``.
     """
     check_search_batch(request.queries, settings_of(http).max_answer_bytes)
     body = await run_in_threadpool(
@@ -55,5 +59,6 @@ async def search_batch(request: SearchBatchRequest, http: Request) -> ModelRespo
         request.queries,
         budget_of(http),
         max_work=settings_of(http).max_batch_search_work,
+        basic=request.view == "basic",
     )
     return ModelResponse(body)

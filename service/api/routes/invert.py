@@ -3,9 +3,9 @@
 from fastapi import APIRouter
 
 from service.api.answers import answer_invert
-from service.api.responses import ModelResponse
-from service.api.routing import OrjsonRoute
-from service.api.schemas import ErrorResponse, InvertRequest, InvertResponse
+from service.http.responses import ModelResponse
+from service.http.routing import OrjsonRoute
+from service.wire.schemas import ErrorResponse, InvertBasicResponse, InvertRequest, InvertResponse
 
 router = APIRouter(prefix="/v1", tags=["invert"], route_class=OrjsonRoute)
 
@@ -13,7 +13,7 @@ router = APIRouter(prefix="/v1", tags=["invert"], route_class=OrjsonRoute)
 @router.post(
     "/invert",
     responses={422: {"model": ErrorResponse, "description": "A field out of its domain."}},
-    response_model=InvertResponse,
+    response_model=InvertResponse | InvertBasicResponse,
     response_class=ModelResponse,
     summary="Undo a Conv layer's (or an encoder's) shape change exactly",
 )

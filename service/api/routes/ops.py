@@ -1,18 +1,17 @@
 """Operations: liveness, readiness, service information."""
 
 import platform
-from importlib import resources
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 
 from service import __version__
 from service.api.deps import settings_of, verifier_of
-from service.api.metrics import WORKER_AVAILABLE, metrics_response
-from service.api.routing import OrjsonRoute
-from service.api.schemas import HealthResponse, InfoResponse, ObjectiveOut, ReadyResponse
+from service.http.metrics import WORKER_AVAILABLE, metrics_response
+from service.http.routing import OrjsonRoute
 from service.solver import limits
 from service.solver.ranking import OBJECTIVES
+from service.wire.schemas import HealthResponse, InfoResponse, ObjectiveOut, ReadyResponse
 
 LATENCY_DESCRIPTION = (
     "Fastest first, as measured on the verification worker (median forward time for the request's "
@@ -73,10 +72,3 @@ def metrics(request: Request) -> Response:
     """Per-route request counts and latency histograms, search space sizes, candidates returned,
     verification latency and outcomes, and worker availability (as of the last /readyz)."""
     return metrics_response(request)
-
-
-@router.get("/playground", include_in_schema=False, response_class=HTMLResponse)
-def playground() -> HTMLResponse:
-    """A page for people: a search form and its ranked answer, calling /v1/search."""
-    page = resources.files("service.api").joinpath("static/playground.html").read_text(encoding="utf-8")
-    return HTMLResponse(page)

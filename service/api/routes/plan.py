@@ -5,10 +5,11 @@ from starlette.concurrency import run_in_threadpool
 
 from service.api.answers import answer_plan
 from service.api.deps import settings_of
+from service.api.explain import JSON
 from service.api.gc_pause import gc_paused
-from service.api.responses import ModelResponse
-from service.api.routing import OrjsonRoute
-from service.api.schemas import ErrorResponse, PlanRequest, PlanResponse
+from service.http.responses import ModelResponse
+from service.http.routing import OrjsonRoute
+from service.wire.schemas import ErrorResponse, PlanBasicResponse, PlanRequest, PlanResponse
 
 router = APIRouter(prefix="/v1", tags=["plan"], route_class=OrjsonRoute)
 
@@ -22,7 +23,7 @@ router = APIRouter(prefix="/v1", tags=["plan"], route_class=OrjsonRoute)
             "or an option /v1/plan does not support.",
         }
     },
-    response_model=PlanResponse,
+    response_model=PlanResponse | PlanBasicResponse,
     response_class=ModelResponse,
     summary="Plan multi-layer decoders: every stack of 1..N layers from input_size to output_size",
 )
@@ -38,7 +39,7 @@ async def plan(request: PlanRequest, http: Request) -> ModelResponse:
     )
 
 
-def _answer(request: PlanRequest, *, max_transitions: int) -> PlanResponse:
+def _answer(request: PlanRequest, *, max_transitions: int) -> PlanResponse | JSON:
     # The planner's graph is tens of thousands of dicts that live for one request: the collector
     # would rescan them for nothing (see gc_pause.py; about 25 % of the 4 -> 256 benchmark).
     with gc_paused():

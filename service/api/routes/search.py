@@ -4,12 +4,13 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from service.api.deps import budget_of, settings_of, verifier_of
-from service.api.metrics import CANDIDATES, SEARCH_SPACE, request_id
-from service.api.responses import ModelResponse
-from service.api.routing import OrjsonRoute
-from service.api.schemas import ErrorResponse, SearchRequest, SearchResponse
 from service.api.search_answers import answer_search, search_work
 from service.api.verification import attach_verification, search_by_latency
+from service.api.views import basic_search
+from service.http.metrics import CANDIDATES, SEARCH_SPACE, request_id
+from service.http.responses import ModelResponse
+from service.http.routing import OrjsonRoute
+from service.wire.schemas import ErrorResponse, SearchBasicResponse, SearchRequest, SearchResponse
 
 router = APIRouter(prefix="/v1", tags=["search"], route_class=OrjsonRoute)
 
@@ -29,7 +30,7 @@ router = APIRouter(prefix="/v1", tags=["search"], route_class=OrjsonRoute)
         },
     },
     summary="Find and rank every ConvTranspose layer that maps input_size to output_size",
-    response_model=SearchResponse,
+    response_model=SearchResponse | SearchBasicResponse,
     response_class=ModelResponse,
 )
 async def search(body: SearchRequest, http: Request) -> ModelResponse:
@@ -43,14 +44,17 @@ async def search(body: SearchRequest, http: Request) -> ModelResponse:
     """
     rid = request_id.get()
     budget, settings, verifier = budget_of(http), settings_of(http), verifier_of(http)
+    basic = body.view == "basic"
     if body.objective == "latency":
         response = await search_by_latency(body, budget, settings, verifier, rid)
+        if basic:
+            response = basic_search(response)
     elif search_work(body) <= settings.inline_search_work:
         # Bounded and sub-millisecond: a thread hop would cost more than the search.
-        response = await attach_verification(answer_search(body, budget), body, verifier, rid)
+        response = await attach_verification(answer_search(body, budget, basic=basic), body, verifier, rid)
     else:
         response = await attach_verification(
-            await run_in_threadpool(answer_search, body, budget), body, verifier, rid
+            await run_in_threadpool(answer_search, body, budget, basic=basic), body, verifier, rid
         )
     SEARCH_SPACE.observe(response["total"])
     CANDIDATES.inc(len(response["candidates"]))

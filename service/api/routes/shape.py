@@ -3,9 +3,9 @@
 from fastapi import APIRouter
 
 from service.api.answers import answer_shape
-from service.api.responses import ModelResponse
-from service.api.routing import OrjsonRoute
-from service.api.schemas import ErrorResponse, ShapeRequest, ShapeResponse
+from service.http.responses import ModelResponse
+from service.http.routing import OrjsonRoute
+from service.wire.schemas import ErrorResponse, ShapeBasicResponse, ShapeRequest, ShapeResponse
 
 router = APIRouter(prefix="/v1", tags=["shape"], route_class=OrjsonRoute)
 
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/v1", tags=["shape"], route_class=OrjsonRoute)
         422: {"model": ErrorResponse, "description": "A field out of its domain (names field and rule)."}
     },
     summary="Output size of a ConvTranspose layer, or the rule PyTorch would refuse it by",
-    response_model=ShapeResponse,
+    response_model=ShapeResponse | ShapeBasicResponse,
     response_class=ModelResponse,
 )
 async def shape(request: ShapeRequest) -> ModelResponse:

@@ -6,10 +6,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from service.api.deps import verifier_of
-from service.api.metrics import observe_verification, request_id
-from service.api.responses import ModelResponse
-from service.api.routing import OrjsonRoute
-from service.api.schemas import ErrorResponse, VerifyRequest, VerifyResponse
+from service.http.metrics import observe_verification, request_id
+from service.http.responses import ModelResponse
+from service.http.routing import OrjsonRoute
+from service.wire.schemas import ErrorResponse, VerifyRequest, VerifyResponse
 from service.worker.errors import WorkerBusyError, busy_response
 
 router = APIRouter(prefix="/v1", tags=["verify"], route_class=OrjsonRoute)

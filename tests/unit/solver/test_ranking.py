@@ -80,8 +80,35 @@ def test_pages_are_slices_of_the_sorted_space(
 
 @functools.cache
 def has_artifact(layer, input_size) -> bool:  # type: ignore[no-untyped-def]
-    overlap = overlap_of_layer(input_size, layer)
-    return overlap.holes > 0 or overlap.is_checkerboard
+    """Holes or a checkerboard in some dimension's periodic pattern (taps counted per residue class
+    of the stride), or, over a 1-pixel input, in the output itself."""
+    for params, size in zip(layer, input_size, strict=True):
+        if size == 1:
+            own = overlap_of_layer((1,), [params])
+            if own.holes > 0 or own.is_checkerboard:
+                return True
+            continue
+        k, s, d = params.kernel_size, params.stride, params.dilation
+        counts = [sum(1 for t in range(k) if t * d % s == r) for r in range(s)]
+        if 0 in counts or len(set(counts)) > 1:
+            return True
+    return False
+
+
+def test_artifacts_are_the_layers_not_the_small_inputs() -> None:
+    # 4 -> 8: kernel 7, stride 2 is uneven over any long input; at 4 pixels it has no interior.
+    ranked = rank_space(build_space((4, 4), (8, 8), SearchBounds(), max_triples=10**6, max_options=10**6))
+    order = [(c.layer[0].kernel_size, c.layer[0].stride) for c in ranked.page(limit=ranked.total)]
+    assert order.index((5, 1)) < order.index((7, 2))
+    assert has_artifact(ranked.page(offset=order.index((7, 2)), limit=1)[0].layer, (4, 4))
+
+
+def test_over_one_pixel_the_stride_one_form_ranks_first() -> None:
+    # DCGAN's first layer: 1 -> 4 is kernel 4, stride 1, padding 0.
+    ranked = rank_space(build_space((1, 1), (4, 4), SearchBounds(), max_triples=10**6, max_options=10**6))
+    first = ranked.page(limit=1)[0].layer[0]
+    assert (first.kernel_size, first.stride, first.padding, first.output_padding) == (4, 1, 0, 0)
+    assert ranked.terms(ranked.page(limit=1)[0].layer)["unused_stride"] == 0
 
 
 def test_balanced_puts_artifact_free_layers_first_for_7_to_14() -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import torch
 
-from service.api.schemas import VerifyRequest
+from service.wire.schemas import VerifyRequest
 from service.worker import runner
 from service.worker.config import WorkerSettings
 from service.worker.executor import Executor

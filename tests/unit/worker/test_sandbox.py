@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from service.api.schemas import VerifyRequest
+from service.wire.schemas import VerifyRequest
 from service.worker.config import WorkerSettings
 from service.worker.executor import Executor
 

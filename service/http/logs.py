@@ -24,7 +24,7 @@ def logging_config(level: str) -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"json": {"()": "service.logs.json_formatter"}},
+        "formatters": {"json": {"()": "service.http.logs.json_formatter"}},
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json"}},
         "loggers": {
             "": {"handlers": ["stderr"], "level": level.upper()},

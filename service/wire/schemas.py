@@ -104,6 +104,17 @@ Dilation = Annotated[
 
 Dtype = Literal["float32", "float64", "float16", "bfloat16"]
 
+View = Literal["basic", "full"]
+_VIEW_DESCRIPTION = (
+    "`full` (the default for a single request): the answer with every explanation. `basic`: only "
+    "the fields a machine filters on, exactly the projection of the full answer (AIP-157 partial "
+    "responses)."
+)
+_BATCH_VIEW_DESCRIPTION = (
+    "The view of every item's answer, set once for the batch: `basic` (the default for batches) or "
+    "`full`. Items themselves take no `view`."
+)
+
 
 class ChannelContext(BaseModel):
     """Channels and cost context; used for the groups rule, for cost, and for verification."""
@@ -118,8 +129,8 @@ class ChannelContext(BaseModel):
     dtype: Dtype = Field("float32", description="Tensor dtype, for verification and memory.")
 
 
-class ShapeRequest(ChannelContext):
-    """A layer and an input size: what does PyTorch produce?"""
+class ShapeQuery(ChannelContext):
+    """A layer and an input size: what does PyTorch produce? (One item of /v1/shape/batch.)"""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -132,6 +143,12 @@ class ShapeRequest(ChannelContext):
     padding: Padding = 0
     output_padding: OutputPadding = 0
     dilation: Dilation = 1
+
+
+class ShapeRequest(ShapeQuery):
+    """A layer and an input size: what does PyTorch produce?"""
+
+    view: View = Field("full", description=_VIEW_DESCRIPTION)
 
 
 class ErrorInfo(BaseModel):
@@ -186,6 +203,18 @@ class DimOverlapOut(BaseModel):
     )
     interior_counts: list[int] = Field(description="The distinct overlap counts over the interior.")
     checkerboard: bool = Field(description="The interior count is not constant along this dimension.")
+    periodic_counts: list[int] = Field(
+        description="The layer's periodic pattern: the overlap count of each residue class "
+        "(output position mod stride) over a long input. Depends on kernel_size, stride and dilation only."
+    )
+
+
+class ArtifactsOut(BaseModel):
+    """Artifacts as ranking judges them: the layer's periodic pattern (what a long input shows), or
+    the output itself along a dimension whose input is a single pixel."""
+
+    holes: bool = Field(description="Some residue class gets no input (or, over one pixel, some output).")
+    checkerboard: bool = Field(description="The residue classes get uneven counts (Odena et al., 2016).")
 
 
 class OverlapOut(BaseModel):
@@ -201,8 +230,10 @@ class OverlapOut(BaseModel):
         "is empty (the input is too small for any pixel to see every tap)."
     )
     checkerboard: bool = Field(
-        description="Uneven overlap (Odena et al., 2016): in some dimension the interior count varies."
+        description="Uneven overlap (Odena et al., 2016): in some dimension the interior count, at this "
+        "input size, varies."
     )
+    artifacts: ArtifactsOut = Field(description="What ranking judges: the layer's own periodic pattern.")
     dims: list[DimOverlapOut]
 
 
@@ -210,6 +241,21 @@ class DimensionOut(BaseModel):
     input_size: int
     output_size: int = Field(description="May be < 1 when the layer is invalid.")
     derivation: str = Field(description="The forward formula with this dimension's numbers.")
+
+
+class ErrorCodeOut(BaseModel):
+    """The basic view of an error: its stable code and the dimension it failed in."""
+
+    code: str = Field(description="Stable snake_case code, e.g. `output_padding_too_large`.")
+    dim: int | None = Field(None, description="Spatial dimension (0-based) the rule failed in, if any.")
+
+
+class ShapeBasicResponse(BaseModel):
+    """/v1/shape in the basic view: the verdict only."""
+
+    valid: bool
+    output_size: list[int] | None = Field(description="PyTorch's output spatial size; null when invalid.")
+    error: ErrorCodeOut | None = Field(description="The first rule PyTorch would refuse; null when valid.")
 
 
 class ShapeResponse(BaseModel):
@@ -372,8 +418,9 @@ class LayerBounds(BaseModel):
     )
 
 
-class SearchRequest(ChannelContext, LayerBounds):
-    """Find and rank every layer that maps ``input_size`` to ``output_size``."""
+class SearchQuery(ChannelContext, LayerBounds):
+    """Find and rank every layer that maps ``input_size`` to ``output_size``. (One item of
+    /v1/search/batch.)"""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -403,6 +450,12 @@ class SearchRequest(ChannelContext, LayerBounds):
     verify: Literal["none", "meta", "device"] = Field(
         "none", description="Attach a verification result to each candidate (see /v1/verify)."
     )
+
+
+class SearchRequest(SearchQuery):
+    """Find and rank every layer that maps ``input_size`` to ``output_size``."""
+
+    view: View = Field("full", description=_VIEW_DESCRIPTION)
 
 
 class LayerIn(BaseModel):
@@ -520,6 +573,34 @@ class NearestOut(BaseModel):
     example: CandidateOut
 
 
+class CandidateBasicOut(BaseModel):
+    """A candidate in the basic view."""
+
+    rank: int = Field(description="1-based position in the whole ranked list.")
+    layer: LayerOut
+    output_size: list[int]
+    score: int = Field(description="The objective's score: lower is better.")
+    verification: VerificationOut | None = Field(None, description="Only when the search asked `verify`.")
+
+
+class NearestBasicOut(BaseModel):
+    direction: Literal["below", "above"]
+    output_size: list[int]
+    example: CandidateBasicOut
+
+
+class SearchBasicResponse(BaseModel):
+    """/v1/search in the basic view: the exact count and the ranked page; `reason` and `nearest`
+    only when nothing fits."""
+
+    total: int = Field(description="Number of valid configurations in the whole space.")
+    candidates: list[CandidateBasicOut] = Field(description="This page, best first.")
+    reason: str | None = Field(None, description="Only when total is 0: which bound blocks the request.")
+    nearest: list[NearestBasicOut] | None = Field(
+        None, description="Only when total is 0: the nearest reachable sizes below and above."
+    )
+
+
 class SearchResponse(BaseModel):
     total: int = Field(description="Number of valid configurations in the whole space.")
     candidates: list[CandidateOut] = Field(description="This page, best first.")
@@ -591,6 +672,7 @@ class InvertRequest(BaseModel):
 
     input_size: Size
     conv: ConvIn | list[ConvIn] = Field(description="One Conv layer or the encoder's layers in order.")
+    view: View = Field("full", description=_VIEW_DESCRIPTION)
 
 
 class ExactSizesOut(BaseModel):
@@ -620,6 +702,19 @@ class InvertResponse(BaseModel):
         "plain mirrored decoder lines up with every skip connection).",
     )
     is_exact: bool = Field(description="Whether every stage is already exact at this input size.")
+
+
+class InvertBasicResponse(BaseModel):
+    """/v1/invert in the basic view (an encoder torch refuses: no decoder, no exact sizes)."""
+
+    sizes: list[list[int]] = Field(description="The input size, then the size after each encoder layer.")
+    decoder: list[LayerOut] = Field(
+        description="ConvTranspose layers in decoder order (last encoder layer first)."
+    )
+    is_exact: bool = Field(description="Whether every stage is already exact at this input size.")
+    exact_input_sizes: ExactSizesOut | None = Field(
+        None, description="Nearest input sizes at which every stage is exact."
+    )
 
 
 class PlanRequest(ChannelContext, LayerBounds):
@@ -668,6 +763,7 @@ class PlanRequest(ChannelContext, LayerBounds):
         "and channels. `latency` is not available for plans.",
     )
     limit: StrictInt = Field(10, ge=1, le=limits.MAX_PLAN_LIMIT, description="How many plans, best first.")
+    view: View = Field("full", description=_VIEW_DESCRIPTION)
 
 
 class PlanOut(BaseModel):
@@ -677,6 +773,20 @@ class PlanOut(BaseModel):
     score: int = Field(description="The objective's score summed over layers (MACs for `cost`).")
     snippet: str = Field(description="A ready-to-paste `nn.Sequential` of the layers.")
     cost: CostOut = Field(description="Parameters and MACs summed over the layers.")
+
+
+class PlanBasicOut(BaseModel):
+    rank: int = Field(description="1-based position among all plans.")
+    layers: list[LayerOut]
+    sizes: list[list[int]] = Field(description="The size after each layer; the last is output_size.")
+    score: int = Field(description="The objective's score summed over layers (MACs for `cost`).")
+
+
+class PlanBasicResponse(BaseModel):
+    """/v1/plan in the basic view."""
+
+    total: int | None = Field(description="Exact number of plans within the bounds.")
+    plans: list[PlanBasicOut]
 
 
 class PlanResponse(BaseModel):
@@ -713,6 +823,7 @@ class ShapeBatchRequest(BaseModel):
         max_length=limits.MAX_SHAPE_BATCH,
         description=f"Up to {limits.MAX_SHAPE_BATCH} /v1/shape requests; a malformed one fails alone.",
     )
+    view: View = Field("basic", description=_BATCH_VIEW_DESCRIPTION)
 
 
 class SearchBatchRequest(BaseModel):
@@ -737,6 +848,7 @@ class SearchBatchRequest(BaseModel):
         max_length=limits.MAX_SEARCH_BATCH,
         description=f"Up to {limits.MAX_SEARCH_BATCH} /v1/search requests; one item's failure fails alone.",
     )
+    view: View = Field("basic", description=_BATCH_VIEW_DESCRIPTION)
 
 
 class BatchError(BaseModel):
@@ -744,8 +856,12 @@ class BatchError(BaseModel):
 
 
 class ShapeBatchResponse(BaseModel):
-    results: list[ShapeResponse | BatchError] = Field(description="In request order.")
+    results: list[ShapeResponse | ShapeBasicResponse | BatchError] = Field(
+        description="In request order, in the batch's view."
+    )
 
 
 class SearchBatchResponse(BaseModel):
-    results: list[SearchResponse | BatchError] = Field(description="In request order.")
+    results: list[SearchResponse | SearchBasicResponse | BatchError] = Field(
+        description="In request order, in the batch's view."
+    )
