@@ -7,7 +7,7 @@ PORT   ?= 8000
 # The embedded verifier needs torch; this pin takes the CPU build (a looser spec pulls CUDA, GBs).
 TORCH  ?= torch==2.13.0
 
-.PHONY: run run-worker test deploy-check deploy-e2e lint typecheck unit browser pictures bench clean
+.PHONY: run run-worker test deploy-check deploy-e2e lint typecheck unit fuzz browser pictures bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ typecheck: $(VENV)/.dev-installed
 unit: $(VENV)/.dev-installed browser
 	$(BIN)/python -m pytest -q
 
+# Schemathesis against a real API process: every operation and check, positive and negative
+# data, bounded (about a minute; FUZZ_EXAMPLES=n per operation, FUZZ_SEED=n). Any finding fails.
+fuzz: $(VENV)/.dev-installed
+	$(BIN)/python scripts/fuzz.py
+
 # tests/browser/ drive Debian's Chromium (playwright never downloads one). Installed once, as root;
 # elsewhere the tests say loudly that they skip, and fail under CI=true.
 CHROMIUM ?= /usr/bin/chromium
@@ -65,7 +70,7 @@ deploy-check: $(VENV)/.dev-installed
 deploy-e2e: $(VENV)/.dev-installed
 	deploy/e2e.sh
 
-test: lint typecheck unit deploy-check deploy-e2e
+test: lint typecheck unit fuzz deploy-check deploy-e2e
 
 # wrk (Debian's) drives the throughput section; installed once, as root.
 bench: $(VENV)/.dev-installed

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import tempfile
 
 import uvicorn
 
-from service.api.config import get_settings
+from service.api.config import Settings, get_settings
 from service.http.logs import logging_config
 
 
@@ -17,6 +20,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=settings.port, help="port to bind (TCONV_PORT)")
     parser.add_argument("--workers", type=int, default=settings.workers, help="processes (TCONV_WORKERS)")
     args = parser.parse_args(argv)
+    with contextlib.ExitStack() as cleanup:
+        if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            # Each worker process counts its own requests; a shared directory lets /metrics merge
+            # them. Set before the workers import prometheus_client, which reads it once.
+            directory = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="tconv-metrics-"))
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+        _serve(args, settings)
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> None:
     uvicorn.run(
         "service.api.main:create_app",
         factory=True,

@@ -164,13 +164,6 @@ def answer_plan(request: PlanRequest, *, max_transitions: int) -> PlanResponse |
             "their scores add, while MACs multiply across dimensions",
             field="objective",
         )
-    if request.objective == "latency":
-        raise SolverError(
-            "objective_unavailable",
-            "objective 'latency' is not available for plans; "
-            "use 'balanced', 'quality', 'cost' or 'conventional'",
-            field="objective",
-        )
     options = _plan_options(request)
     schedule = _channel_schedule(request, options)
     blocked = groups_reason(request.portable_to, request.groups)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import AnyHttpUrl, Field
@@ -26,6 +27,18 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         8 * 1024 * 1024, ge=1024, description="Largest request body; over it, 413 `body_too_large`."
     )
+    body_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        description="A request body must arrive within this many seconds; else 408 `body_timeout` (a slow "
+        "sender otherwise holds a connection and its buffer indefinitely).",
+    )
+    max_answer_bytes: int = Field(
+        32 * 1024 * 1024,
+        ge=1024,
+        description="Budget: the estimated size of one answer (a search batch's candidates, about 1 KB "
+        "each); over it, 422 `batch_too_large`.",
+    )
     max_search_triples: int = Field(
         100_000,
         ge=1,
@@ -33,6 +46,12 @@ class Settings(BaseSettings):
     )
     max_search_options: int = Field(
         100_000, ge=1, description="Budget: valid per-dimension options one search may rank."
+    )
+    max_search_work: int = Field(
+        4_000_000,
+        ge=1,
+        description="Budget: the work of ranking one search's options (each weighs 12 + kernel_size + "
+        "2·stride, its overlap sweep): about 2 s of CPU at the default.",
     )
     max_batch_search_work: int = Field(
         2_000_000,
@@ -62,6 +81,40 @@ class Settings(BaseSettings):
     max_latency_candidates: int = Field(
         64, ge=1, description="objective=latency measures every candidate: the largest space it ranks."
     )
+    api_keys: str = Field(
+        "",
+        description="API keys, comma-separated. With keys (here or in TCONV_API_KEYS_FILE) every /v1/* "
+        "call needs one; with none the API is open (and says so at startup).",
+        repr=False,
+    )
+    api_keys_file: Path | None = Field(
+        None, description="A file of keys, one per line: the key itself or `sha256:<hex>` of it."
+    )
+    open_paths: str = Field(
+        "/healthz,/readyz,/metrics",
+        description="Operations paths reachable without a key, comma-separated (`/v1/*` always needs "
+        "one when keys are set; the docs, the playground and static files never do).",
+    )
+    cors_origins: str = Field(
+        "", description="Origins allowed to call the API from a browser, comma-separated (`*` for any)."
+    )
+    expose_internals: bool = Field(
+        False,
+        description="Show library versions, the worker's URL and its raw errors in /v1/info, /readyz and "
+        "verification results.",
+    )
+    worker_token: str = Field(
+        "", description="Sent to the worker as `Authorization: Bearer`; the worker's own setting.", repr=False
+    )
+
+
+def split_list(value: str) -> list[str]:
+    """A comma-separated setting as its non-empty entries.
+
+    >>> split_list(" a, ,b ")
+    ['a', 'b']
+    """
+    return [entry.strip() for entry in value.split(",") if entry.strip()]
 
 
 @lru_cache

@@ -22,7 +22,11 @@ def settings_of(request: Request) -> Settings:
 
 def budget_of(request: Request) -> Budget:
     settings = settings_of(request)
-    return Budget(max_triples=settings.max_search_triples, max_options=settings.max_search_options)
+    return Budget(
+        max_triples=settings.max_search_triples,
+        max_options=settings.max_search_options,
+        max_work=settings.max_search_work,
+    )
 
 
 def verifier_of(request: Request) -> Verifier:

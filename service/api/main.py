@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
+from starlette.middleware.cors import CORSMiddleware
 
 from service import __version__
-from service.api.config import Settings, get_settings
+from service.api.config import Settings, get_settings, split_list
 from service.api.routes import ROUTERS
+from service.http.auth import KeyMiddleware, KeyStore
 from service.http.errors import install_error_handlers
 from service.http.limits_middleware import BodyLimitMiddleware
-from service.http.metrics import ObservabilityMiddleware
+from service.http.metrics import ObservabilityMiddleware, watch_event_loop_lag
 from service.worker import make_verifier
 
 DESCRIPTION = """\
@@ -28,6 +33,9 @@ and which of them should you use? Every answer agrees with PyTorch's CPU kernels
 Errors always have the body `{"error": {"code", "message", "details"?}}`. Every response
 carries `X-Request-ID` (the request's, or a new one) and `Server-Timing: app;dur=<ms>`.
 """
+
+
+_log = logging.getLogger("tconv.api")
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -44,15 +52,60 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         timeout_s=settings.worker_timeout_s,
         chunk_size=settings.worker_chunk_size,
         concurrency=settings.worker_concurrency,
+        token=settings.worker_token or None,
+        expose_internals=settings.expose_internals,
     )
     # Everything loaded so far (modules, torch when embedded) lives as long as the process:
     # moving it out of the collector's sight makes each garbage collection scan only request
     # objects, which halves the tail latency of allocation-heavy answers such as /v1/plan.
     gc.freeze()
+    lag = asyncio.create_task(watch_event_loop_lag())
     try:
         yield
     finally:
+        lag.cancel()
         await app.state.verifier.aclose()
+
+
+# The answers the middlewares give, which no route declares: (status, applies to, description).
+_COMMON_ANSWERS = (
+    ("401", "/v1/", "A key is required (`unauthorized`): TCONV_API_KEYS or TCONV_API_KEYS_FILE is set."),
+    ("408", "post", "The body did not arrive within TCONV_BODY_TIMEOUT_S (`body_timeout`)."),
+    ("413", "post", "The body is over TCONV_MAX_BODY_BYTES (`body_too_large`)."),
+    ("415", "post", "Not a JSON body (`unsupported_media_type`): send `Content-Type: application/json`."),
+    ("500", "", "A bug (`internal_error`); the message names the request id."),
+)
+
+
+def _document_common_answers(app: FastAPI) -> None:
+    """Publish the middlewares' answers on every operation they apply to, and the two ways to send
+    a key (`/v1/*` needs one when keys are configured)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An API key as a bearer token.",
+                },
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+            }
+            error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
+            for path, operations in schema["paths"].items():
+                for method, operation in operations.items():
+                    if path.startswith("/v1/"):
+                        operation["security"] = [{"bearer": []}, {"apiKey": []}]
+                    for status, scope, description in _COMMON_ANSWERS:
+                        if scope in ("", method) or (scope.startswith("/") and path.startswith(scope)):
+                            answer = {"description": description, "content": error}
+                            operation["responses"].setdefault(status, answer)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -69,6 +122,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=app.state.settings.max_body_bytes)
-    app.add_middleware(ObservabilityMiddleware)  # outermost: it sees (and counts) the 413s too
+    _document_common_answers(app)
+    settings = app.state.settings
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.max_body_bytes, timeout_s=settings.body_timeout_s
+    )
+    # Outside the body limit: a caller without a key is refused before its body is read.
+    keys = KeyStore.from_files(split_list(settings.api_keys), settings.api_keys_file)
+    if not keys:
+        _log.warning("no API keys configured (TCONV_API_KEYS, TCONV_API_KEYS_FILE): every path is open")
+    app.add_middleware(KeyMiddleware, keys=keys, open_paths=split_list(settings.open_paths), realm="tconv")
+    if origins := split_list(settings.cors_origins):
+        # Outside the keys: a browser's preflight carries no credentials and must still succeed.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Server-Timing", "Retry-After"],
+            max_age=600,
+        )
+    app.add_middleware(ObservabilityMiddleware)  # outermost: it sees (and counts) the 401s and 413s too
     return app

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
 from pydantic import ValidationError
 
 from service.api.dims import dims, ndim_of
@@ -27,7 +26,8 @@ from service.api.explain import (
 )
 from service.api.gc_pause import gc_paused
 from service.api.views import basic_search
-from service.http.errors import batch_item_error, validation_error_item
+from service.http.errors import batch_item_error, internal_error_item, validation_error_item
+from service.http.responses import dumps
 from service.solver.enumeration import SearchBounds, triple_budget_error
 from service.solver.errors import SolverError
 from service.solver.portability import layer_refusal
@@ -227,10 +227,12 @@ def answer_search_batch(
             results.append(answer_search(entry, budget, basic=basic))
         except SolverError as exc:
             results.append(_error_item(exc))
+        except Exception as exc:  # one item never fails the batch
+            results.append(internal_error_item(exc))
     return results
 
 
 def search_batch_json(queries: Sequence[Any], budget: Budget, *, max_work: int, basic: bool = True) -> bytes:
     """The /v1/search/batch body, built and encoded with the collector paused (gc_pause.py)."""
     with gc_paused():
-        return orjson.dumps({"results": answer_search_batch(queries, budget, max_work=max_work, basic=basic)})
+        return dumps({"results": answer_search_batch(queries, budget, max_work=max_work, basic=basic)})

@@ -14,13 +14,13 @@ from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, NotRequired
 
 import numpy as np
-import orjson
 from pydantic import ConfigDict, Field, StrictBool, StrictInt, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
 from service.api.explain import JSON, cost_dict, module_name, overlap_dict, portability_dict
 from service.api.gc_pause import gc_paused
-from service.http.errors import batch_item_error, validation_error_item
+from service.http.errors import batch_item_error, internal_error_item, validation_error_item
+from service.http.responses import dumps
 from service.solver import limits
 from service.solver.enumeration import DimParams
 from service.solver.errors import SolverError
@@ -114,8 +114,11 @@ def answer_shape_batch(queries: Sequence[Any], *, basic: bool = True) -> list[JS
             assert rows is not None
             layer = {name: tuple(values[row][:ndim]) for name, values in rows.items()}
             derivations = tuple(map(formula, *layer.values()))
-            broken = () if valid else _violations(items[row], stack, checks, row, derivations)
-            results[n] = _full_answer(items[row], layer, outputs[row][:ndim], derivations, broken)
+            try:
+                broken = () if valid else _violations(items[row], stack, checks, row, derivations)
+                results[n] = _full_answer(items[row], layer, outputs[row][:ndim], derivations, broken)
+            except Exception as exc:  # one item's explanation never fails the batch
+                results[n] = internal_error_item(exc)
     return [answer for answer in results if answer is not None]
 
 
@@ -200,4 +203,4 @@ def shape_batch_json(queries: Sequence[Any], *, basic: bool = True) -> bytes:
     """The /v1/shape/batch body. The answers are built, encoded and freed with the collector
     paused (see gc_pause.py), so it never scans them."""
     with gc_paused():
-        return orjson.dumps({"results": answer_shape_batch(queries, basic=basic)})
+        return dumps({"results": answer_shape_batch(queries, basic=basic)})

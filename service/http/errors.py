@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,21 +14,31 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.solver.errors import SolverError
 
+_log = logging.getLogger("tconv.errors")
+
 
 def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
     parts = [str(part) for part in loc if part not in ("body", "query", "path")]
     return ".".join(parts) or "body"
 
 
-def validation_details(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """Pydantic errors as {field, rule, message}; the message names the field."""
+# A body of 830,000 unknown keys once drew a 109 MB answer: past this many, the rest are counted.
+MAX_ERROR_DETAILS = 20
+
+
+def validation_details(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """Pydantic errors as {field, rule, message}; the message names the field. At most
+    ``MAX_ERROR_DETAILS``, then one entry that counts the rest."""
     details = []
-    for error in errors:
+    for error in errors[:MAX_ERROR_DETAILS]:
         message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
         field = _field_path(error.get("loc", ()))
         details.append(
             {"field": field, "rule": str(error.get("type", "invalid")), "message": f"{field}: {message}"}
         )
+    if len(errors) > MAX_ERROR_DETAILS:
+        rest = len(errors) - MAX_ERROR_DETAILS
+        details.append({"field": "body", "rule": "more_errors", "message": f"and {rest:,} more errors"})
     return details
 
 
@@ -47,14 +59,20 @@ def batch_item_error(code: str, message: str, details: list[dict[str, str]] | No
     return {"error": {"code": code, "message": message, "details": details}}
 
 
+def internal_error_item(exc: Exception) -> dict[str, Any]:
+    """A batch item the service failed on: it fails alone, and the log keeps the traceback."""
+    _log.exception("batch item failed", exc_info=exc)
+    return batch_item_error("internal_error", "the server failed to answer this item")
+
+
 def validation_error_item(exc: ValidationError) -> dict[str, Any]:
-    details = validation_details([dict(error) for error in exc.errors()])
+    details = validation_details(exc.errors())
     return batch_item_error("invalid_request", _joined(details), details)
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    details = validation_details(list(exc.errors()))
+    details = validation_details(exc.errors())
     return JSONResponse(error_body("invalid_request", _joined(details), details), status_code=422)
 
 

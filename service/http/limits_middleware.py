@@ -1,20 +1,32 @@
-"""A cap on request bodies: a body over ``max_bytes`` is a 413 with the usual error body.
+"""Caps on request bodies: over ``max_bytes`` is a 413, slower than ``timeout_s`` a 408, each
+with the usual error body.
 
 The largest legitimate body (a 10,000-item shape batch) is about 1 MB; without a cap a client
-could make the server buffer any amount before validation even starts.
+could make the server buffer any amount before validation even starts, and without a deadline
+a client that stops half-way holds its connection and buffer for as long as it likes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        setting: str = "TCONV_MAX_BODY_BYTES",
+        timeout_s: float | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.setting = setting
+        self.timeout_s = timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -24,6 +36,28 @@ class BodyLimitMiddleware:
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(send)
             return
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                messages = await self._read(receive, send)
+        except TimeoutError:
+            await self._answer(
+                send,
+                408,
+                "body_timeout",
+                f"the request body did not arrive within {self.timeout_s:g} s (TCONV_BODY_TIMEOUT_S)",
+            )
+            return
+        if messages is None:
+            return
+        replay = iter(messages)
+
+        async def replaying_receive() -> Message:
+            return next(replay, None) or await receive()
+
+        await self.app(scope, replaying_receive, send)
+
+    async def _read(self, receive: Receive, send: Send) -> list[Message] | None:
+        """The body's messages, or None once a 413 has been sent."""
         # Read the body here, up to the cap, and replay it: an error raised from inside the app's
         # own receive() would be turned into a parse error by FastAPI instead of a 413.
         messages: list[Message] = []
@@ -36,30 +70,25 @@ class BodyLimitMiddleware:
             received += len(message.get("body", b""))
             if received > self.max_bytes:
                 await self._refuse(send)
-                return
+                return None
             if not message.get("more_body", False):
                 break
-        replay = iter(messages)
-
-        async def replaying_receive() -> Message:
-            return next(replay, None) or await receive()
-
-        await self.app(scope, replaying_receive, send)
+        return messages
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "error": {
-                    "code": "body_too_large",
-                    "message": f"the request body is over {self.max_bytes:,} bytes "
-                    "(TCONV_MAX_BODY_BYTES); split the batch",
-                }
-            }
-        ).encode()
+        await self._answer(
+            send,
+            413,
+            "body_too_large",
+            f"the request body is over {self.max_bytes:,} bytes ({self.setting}); split the batch",
+        )
+
+    async def _answer(self, send: Send, status: int, code: str, message: str) -> None:
+        body = json.dumps({"error": {"code": code, "message": message}}).encode()
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
+                "status": status,
                 "headers": [
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode()),

@@ -9,13 +9,25 @@ to the worker.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import logging
+import os
 import time
 import uuid
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
+import orjson
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -44,16 +56,71 @@ VERIFY_LATENCY = Histogram(
     buckets=(0.001, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
 VERIFY_RESULTS = Counter("tconv_verification_results_total", "Verification results by status.", ["status"])
-WORKER_AVAILABLE = Gauge("tconv_worker_available", "1 when the verification worker answered its last check.")
+# With several processes (PROMETHEUS_MULTIPROC_DIR), the most recent check of any process counts.
+WORKER_AVAILABLE = Gauge(
+    "tconv_worker_available",
+    "1 when the verification worker answered its last check.",
+    multiprocess_mode="mostrecent",
+)
+LOOP_LAG = Histogram(
+    "tconv_event_loop_lag_seconds",
+    "How late the event loop ran a timer: time requests wait before the server even starts them.",
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+LAG_INTERVAL_S = 0.25
 
 
-def _route_of(scope: Scope) -> str:
+async def watch_event_loop_lag() -> None:
+    """Sleep a fixed interval and record how much later than asked the loop woke up: heavy work
+    on the loop (or too few processes for the load) shows here, not in the request latencies."""
+    while True:
+        began = time.perf_counter()
+        await asyncio.sleep(LAG_INTERVAL_S)
+        LOOP_LAG.observe(max(time.perf_counter() - began - LAG_INTERVAL_S, 0.0))
+
+
+MAX_REQUEST_ID = 64
+
+
+def accepted_request_id(raw: bytes | None) -> str:
+    """The caller's X-Request-ID when it is 1..64 printable ASCII characters, else a new one.
+
+    The id is echoed in a header, written to logs and forwarded to the worker: anything else (a
+    non-ASCII id made the worker call a 500) is replaced rather than escaped.
+
+    >>> accepted_request_id(b"job-42")
+    'job-42'
+    >>> len(accepted_request_id("café".encode()))
+    32
+    """
+    if raw and len(raw) <= MAX_REQUEST_ID and all(0x20 < byte < 0x7F for byte in raw):
+        return raw.decode("ascii")
+    return uuid.uuid4().hex
+
+
+def internal_error_body(rid: str) -> bytes:
+    return orjson.dumps(
+        {
+            "error": {
+                "code": "internal_error",
+                "message": f"the server failed to answer this request; report request id {rid}",
+            }
+        }
+    )
+
+
+def _route_of(scope: Scope, status: int) -> str:
     """The matched route's path template (bounded label values), or "unmatched".
 
-    The router records the route it picked in the scope, which the middleware sees afterwards.
+    The router records the API routes it picks in the scope, which the middleware sees afterwards.
+    The docs pages and static files are plain routes it does not record: answered (< 400), their
+    path is the label (a fixed set); anything else that matched nothing stays "unmatched", so
+    random paths cannot grow the label set.
     """
     route = scope.get("route")
-    return str(getattr(route, "path", "unmatched"))
+    if route is not None:
+        return str(getattr(route, "path", "unmatched"))
+    return str(scope["path"]) if status < 400 else "unmatched"
 
 
 class ObservabilityMiddleware:
@@ -64,31 +131,49 @@ class ObservabilityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(b"x-request-id")
-        rid = incoming.decode("latin-1")[:128] if incoming else uuid.uuid4().hex
+        rid = accepted_request_id(dict(scope["headers"]).get(b"x-request-id"))
         token = request_id.set(rid)
         began = time.perf_counter()
         status = 500
+        started = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, started = message["status"], True
                 # W3C Server-Timing: the time from the request's arrival to its response head,
                 # with the body already encoded; what benchmarks call "server time".
                 took = f"app;dur={(time.perf_counter() - began) * 1000:.3f}".encode()
                 message["headers"] = [
                     *message.get("headers", []),
-                    (b"x-request-id", rid.encode("latin-1")),
+                    (b"x-request-id", rid.encode("ascii")),
                     (b"server-timing", took),
                 ]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # The last resort: the usual error body with the request id, the traceback only in
+            # the log. Once the head is out, the connection can only be dropped (uvicorn does).
+            access_log.exception("unhandled error", extra={"request_id": rid, "path": scope["path"]})
+            if started:
+                raise
+            body = internal_error_body(rid)
+            await send_with_id(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send_with_id({"type": "http.response.body", "body": body})
         finally:
             elapsed = time.perf_counter() - began
-            route = _route_of(scope)
+            route = _route_of(scope, status)
             REQUESTS.labels(route, scope["method"], str(status)).inc()
             LATENCY.labels(route).observe(elapsed)
             if access_log.isEnabledFor(logging.INFO):
@@ -106,6 +191,12 @@ class ObservabilityMiddleware:
 
 
 def metrics_response(_: Request) -> Response:
+    """This process's metrics or, in multiprocess mode (PROMETHEUS_MULTIPROC_DIR set, as
+    `python -m service --workers N` does), every process's, merged."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 

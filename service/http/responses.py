@@ -10,6 +10,7 @@ re-validating them proves nothing (tests validate the dicts against the models i
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -25,7 +26,20 @@ class ModelResponse(JSONResponse):
         if isinstance(content, BaseModel):
             return content.model_dump_json().encode()
         if isinstance(content, dict):
-            return orjson.dumps(content)
+            return dumps(content)
         if isinstance(content, bytes):  # encoded already (shape_answers.shape_batch_json)
             return content
         raise TypeError(f"ModelResponse needs a model, a dict or bytes, got {type(content).__name__}")
+
+
+def dumps(content: Any) -> bytes:
+    """orjson, or the standard library for an answer holding an integer past 64 bits.
+
+    Costs and plan counts are exact at any size (MACs of a 3-D 2^20 input reach 2^70); orjson
+    refuses such integers, and the standard library writes them digit for digit. Only those rare
+    answers pay for the slower encoder.
+    """
+    try:
+        return orjson.dumps(content)
+    except orjson.JSONEncodeError:
+        return json.dumps(content, separators=(",", ":"), ensure_ascii=False).encode()

@@ -199,12 +199,14 @@ def build_space(
     tie_dims: bool = True,
     max_triples: int,
     max_options: int,
+    max_work: int | None = None,
 ) -> SearchSpace:
     """Solve every dimension in closed form and group the answers for ranking.
 
     Raises SolverError ``space_too_large`` (before doing the work) when the bounds
     hold more than ``max_triples`` (kernel, stride, dilation) triples over all dimensions,
-    or, after solving, more than ``max_options`` valid per-dimension options.
+    or, after solving, more than ``max_options`` valid per-dimension options, or options whose
+    ranking (each one's overlap) would cost more than ``max_work`` (``overlap_work`` units).
     """
     over = triple_budget_error(bounds, len(input_size), max_triples)
     if over is not None:
@@ -228,6 +230,20 @@ def build_space(
             f"{option_count:,} valid per-dimension options exceed the budget of {max_options:,}; "
             "narrow kernel_size, stride, dilation, padding or output_padding",
         )
+    if max_work is not None:
+        from service.solver.overlap import overlap_work  # overlap.py imports this module
+
+        work = sum(
+            len(options) * overlap_work(k, s)
+            for per_triple in solved.values()
+            for (k, s, _), options in per_triple.items()
+        )
+        if work > max_work:
+            raise SolverError(
+                "space_too_large",
+                f"ranking these {option_count:,} options would take {work:,} units of work (large strides "
+                f"and kernels cost more); the budget is {max_work:,}: narrow stride or kernel_size",
+            )
     per_pair = [solved[pair] for pair in zip(input_size, output_size, strict=True)]
     if not tie_dims:
         per_dim = [

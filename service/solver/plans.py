@@ -23,9 +23,11 @@ import math
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from service.solver.enumeration import Bound, DimParams, SearchBounds
 from service.solver.errors import SolverError
+from service.solver.overlap import overlap_work
 from service.solver.portability import option_filter
 from service.solver.sizes import Dims
 
@@ -64,6 +66,44 @@ class PlanResult:
 Entry = tuple[int, tuple[Step, ...], tuple[State, ...]]  # (score, steps, sizes after each step)
 
 
+class TableSize(NamedTuple):
+    layers: int  # entries of the planner's tables
+    work: int  # what scoring them once costs (overlap_work, about a size transition per unit)
+
+
+def table_size(bounds: SearchBounds, *, stop_after: int | None = None) -> TableSize:
+    """How many layers the planner's tables hold for ``bounds``, and the work of scoring them,
+    counted without building them.
+
+    Per dilation the paddings depend on the kernel only and the output paddings on the stride only,
+    so both are sums of products. Counting stops once the work passes ``stop_after``.
+
+    >>> table_size(SearchBounds())  # kernel 1..8 (36 paddings), stride 1..8 (36 output paddings)
+    TableSize(layers=1296, work=37584)
+    """
+    layers = work = 0
+    for d in bounds.dilation:
+        pads = {
+            k: d * (k - 1) + 1 if bounds.padding is None else len(bounds.padding) for k in bounds.kernel_size
+        }
+        ops = {
+            s: max(s, d)
+            if bounds.output_padding is None
+            else len(bounds.output_padding.within(0, max(s, d) - 1))
+            for s in bounds.stride
+        }
+        all_pads, all_ops = sum(pads.values()), sum(ops.values())
+        layers += all_pads * all_ops
+        # Σ_k Σ_s pads·ops·overlap_work(k, s), in closed form: the work is additive in k and s.
+        base = overlap_work(0, 0)
+        work += sum(n * (overlap_work(k, 0) - base) for k, n in pads.items()) * all_ops
+        work += all_pads * sum(n * (overlap_work(0, s) - base) for s, n in ops.items())
+        work += base * all_pads * all_ops
+        if stop_after is not None and work > stop_after:
+            break
+    return TableSize(layers, work)
+
+
 class _Planner:
     """Builds the layer tables once; ``counts_from`` and ``best_steps`` read the slice that stays in range."""
 
@@ -78,7 +118,17 @@ class _Planner:
         max_edges: int,
     ) -> None:
         self.goal, self.options, self.limit, self.max_edges = goal, options, limit, max_edges
-        self.edges = 0
+        # The tables are charged before they are built: each layer in them is scored once per size
+        # class, and building them unbounded once took 20 GB and 13 minutes.
+        tables = table_size(bounds, stop_after=max_edges)
+        self.edges = tables.work * len(goal)  # each size class scores every layer
+        if self.edges > max_edges:
+            raise SolverError(
+                "space_too_large",
+                f"scoring the plan's layer tables ({tables.layers:,}+ layers × {len(goal)} size classes) "
+                f"would take the work of {self.edges:,}+ size transitions, over the budget of "
+                f"{max_edges:,}; narrow kernel_size, stride, dilation or padding",
+            )
         per_triple: dict[tuple[int, int, int], dict[int, list[DimParams]]] = {}
         gains: set[tuple[int, int]] = set()
         # A layer's dimensions share (kernel, stride, dilation) here, so every rule is per option.

@@ -17,6 +17,7 @@ class Budget:
 
     max_triples: int = 100_000
     max_options: int = 100_000
+    max_work: int | None = None  # overlap_work units of ranking; None: unchecked
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,7 @@ def search(
         tie_dims=tie_dims,
         max_triples=budget.max_triples,
         max_options=budget.max_options,
+        max_work=budget.max_work,
     )
     ranked = rank_space(space, objective)
     if ranked.total:

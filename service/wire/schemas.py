@@ -21,6 +21,7 @@ from pydantic import (
     WithJsonSchema,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from service.solver import limits
 from service.solver.enumeration import Bound
@@ -341,7 +342,11 @@ class Range(BaseModel):
         if self.values is None and self.max is None:
             raise ValueError("needs max (and optionally min) or values")
         if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min {self.min} is greater than max {self.max}")
+            # Its own rule: JSON Schema cannot compare two fields, so this is the one range rule
+            # the published schema leaves to the service (tests/fuzz/checks.py knows it).
+            raise PydanticCustomError(
+                "range_order", "min {min} is greater than max {max}", {"min": self.min, "max": self.max}
+            )
         return self
 
     def to_bound(self, lo: int) -> Bound:
@@ -376,15 +381,18 @@ def _range_schema(lo: int, hi: int, *, nullable: bool = False) -> WithJsonSchema
     forms: list[dict[str, Any]] = [
         item,
         values,
+        # The two object forms exclude each other, as the validator does; null means "not given".
         {
             "type": "object",
             "additionalProperties": False,
-            # null means "not given", as an omitted key does.
-            "properties": {
-                "min": {"anyOf": [item, {"type": "null"}]},
-                "max": {"anyOf": [item, {"type": "null"}]},
-                "values": {"anyOf": [values, {"type": "null"}]},
-            },
+            "required": ["max"],
+            "properties": {"min": {"anyOf": [item, {"type": "null"}]}, "max": item},
+        },
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["values"],
+            "properties": {"values": values},
         },
     ]
     if nullable:
@@ -410,6 +418,8 @@ LayerCountBound = Annotated[
 ]
 
 ObjectiveName = Literal["balanced", "quality", "cost", "conventional", "latency"]
+# Plans are ranked by the solver alone: latency (measured per layer on the worker) is not offered.
+PlanObjectiveName = Literal["balanced", "quality", "cost", "conventional"]
 
 
 class LayerBounds(BaseModel):
@@ -671,7 +681,7 @@ class InfoResponse(BaseModel):
     service: str
     version: str
     api_version: str
-    python: str
+    python: str = Field(description="The Python version; `hidden` unless TCONV_EXPOSE_INTERNALS is set.")
     limits: dict[str, int]
     objectives: list[ObjectiveOut]
     verification: dict[str, Any]
@@ -791,7 +801,7 @@ class PlanRequest(ChannelContext, LayerBounds):
         "layers and square intermediate sizes). false: every parameter free per dimension, each "
         "dimension planned on its own (not with objective `cost`, whose MACs multiply across them).",
     )
-    channels: list[StrictInt] | None = Field(
+    channels: list[Annotated[StrictInt, Field(ge=1, le=limits.MAX_CHANNELS)]] | None = Field(
         None,
         min_length=2,
         max_length=limits.MAX_PLAN_LAYERS + 1,
@@ -799,7 +809,7 @@ class PlanRequest(ChannelContext, LayerBounds):
         "layers): layer j maps channels[j] to channels[j+1]. Without it every layer maps in_channels to "
         "out_channels. Used for cost, for the snippets and for the groups rule.",
     )
-    objective: ObjectiveName = Field(
+    objective: PlanObjectiveName = Field(
         "balanced",
         description="Named ranking, summed over layers. `cost` sums each layer's MACs for its input size "
         "and channels. `latency` is not available for plans.",

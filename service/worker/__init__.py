@@ -15,6 +15,18 @@ from typing import Protocol
 
 from service.wire.schemas import VerificationOut, VerifyRequest, VerifyResponse
 
+# Library versions tell an attacker which advisories apply; shown only with TCONV_EXPOSE_INTERNALS.
+INTERNAL_KEYS = frozenset({"torch_version", "cuda_version", "cudnn_version", "python", "url"})
+
+
+def without_internals(fields: dict[str, object], expose: bool) -> dict[str, object]:
+    """``fields`` without versions and addresses, unless the operator asked to expose them.
+
+    >>> without_internals({"device": "cpu", "torch_version": "2.13.0"}, expose=False)
+    {'device': 'cpu'}
+    """
+    return dict(fields) if expose else {k: v for k, v in fields.items() if k not in INTERNAL_KEYS}
+
 
 class Verifier(Protocol):
     kind: str
@@ -54,20 +66,25 @@ class EmbeddedVerifier:
 
     kind = "embedded"
 
-    def __init__(self) -> None:
+    def __init__(self, *, expose_internals: bool = False) -> None:
         from service.worker.config import get_worker_settings
         from service.worker.executor import Executor
 
         self.executor = Executor(get_worker_settings(), label="embedded")
+        self.expose_internals = expose_internals
 
     async def verify(self, request: VerifyRequest, *, request_id: str | None = None) -> VerifyResponse:
-        return await self.executor.verify(request)
+        answer = await self.executor.verify(request)
+        if self.expose_internals:
+            return answer
+        return answer.model_copy(update=dict.fromkeys(INTERNAL_KEYS & set(VerifyResponse.model_fields)))
 
     async def describe(self) -> dict[str, object]:
-        return {"mode": self.kind, "available": True, **self.executor.environment}
+        environment = without_internals(self.executor.environment, self.expose_internals)
+        return {"mode": self.kind, "available": True, **environment}
 
     async def aclose(self) -> None:
-        return None
+        self.executor.close()
 
 
 def torch_is_installed() -> bool:
@@ -81,6 +98,8 @@ def make_verifier(
     timeout_s: float = 30.0,
     chunk_size: int = 64,
     concurrency: int = 4,
+    token: str | None = None,
+    expose_internals: bool = False,
 ) -> Verifier:
     """``auto``: remote when a worker URL is set, else embedded when torch is installed, else off."""
     if mode == "auto":
@@ -90,12 +109,19 @@ def make_verifier(
             raise ValueError("TCONV_VERIFY_MODE=remote needs TCONV_WORKER_URL")
         from service.worker.remote import RemoteVerifier
 
-        return RemoteVerifier(worker_url, timeout_s=timeout_s, chunk_size=chunk_size, concurrency=concurrency)
+        return RemoteVerifier(
+            worker_url,
+            timeout_s=timeout_s,
+            chunk_size=chunk_size,
+            concurrency=concurrency,
+            token=token,
+            expose_internals=expose_internals,
+        )
     if mode == "embedded":
         if not torch_is_installed():
             return UnavailableVerifier(
                 "in-process verification needs torch: pip install 'tconv-service[worker]', "
                 "or set TCONV_WORKER_URL to a standalone worker"
             )
-        return EmbeddedVerifier()
+        return EmbeddedVerifier(expose_internals=expose_internals)
     return UnavailableVerifier("verification is turned off on this server (TCONV_VERIFY_MODE=off)")

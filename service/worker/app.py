@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,7 +12,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from service import __version__
+from service.http.auth import OPS_PATHS, KeyMiddleware, KeyStore
 from service.http.errors import install_error_handlers
+from service.http.limits_middleware import BodyLimitMiddleware
 from service.http.metrics import ObservabilityMiddleware, metrics_response, observe_verification
 from service.http.responses import ModelResponse
 from service.wire.schemas import ErrorResponse, HealthResponse, VerifyRequest, VerifyResponse
@@ -27,7 +30,10 @@ def create_worker_app(settings: WorkerSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.executor = Executor(settings, label="worker")
         gc.freeze()  # torch's objects are permanent: keep the collector off them (see api.main)
-        yield
+        try:
+            yield
+        finally:
+            app.state.executor.close()
 
     app = FastAPI(
         title="tconv worker",
@@ -36,6 +42,15 @@ def create_worker_app(settings: WorkerSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.max_body_bytes, setting="TCONV_WORKER_MAX_BODY_BYTES"
+    )
+    token = KeyStore.of([settings.token])
+    if not token:
+        logging.getLogger("tconv.worker").warning(
+            "TCONV_WORKER_TOKEN is not set: the worker runs layers for any caller that reaches it"
+        )
+    app.add_middleware(KeyMiddleware, keys=token, open_paths=OPS_PATHS, realm="tconv-worker")
     app.add_middleware(ObservabilityMiddleware)
 
     @app.post(

@@ -26,6 +26,28 @@ class WorkerSettings(BaseSettings):
     )
     cache_size: int = Field(4096, ge=0, description="Per-layer results kept (LRU); 0 turns the cache off.")
     retry_after_s: int = Field(1, ge=1, description="Retry-After sent with a queue-full 503.")
+    isolate: bool = Field(
+        True,
+        description="Run each layer in a child process that is killed past the deadline or the memory "
+        "cap (a torch kernel cannot be interrupted in-process).",
+    )
+    max_memory_bytes: int = Field(
+        1024**3,
+        ge=64 * 1024**2,
+        description="Resident memory one layer may add to the verification child (over torch and a CUDA "
+        "context); past it the layer is stopped and comes back `unavailable`.",
+    )
+    token: str = Field(
+        "",
+        description="TCONV_WORKER_TOKEN: the bearer token /v1/verify requires (the API sends the same "
+        "variable). Unset: the worker answers any caller, and says so at startup.",
+        repr=False,
+    )
+    max_body_bytes: int = Field(
+        1024 * 1024,
+        ge=1024,
+        description="Largest request body (413 over it); the API sends a few layers per request.",
+    )
 
 
 @lru_cache

@@ -17,6 +17,7 @@ from service.wire.schemas import VerificationOut, VerifyRequest, VerifyResponse
 from service.worker import runner
 from service.worker.config import WorkerSettings
 from service.worker.errors import WorkerBusyError
+from service.worker.sandbox import Sandbox
 
 
 class Executor:
@@ -29,6 +30,7 @@ class Executor:
         self._waiting = 0
         self._cache: LRUCache[runner.Job, VerificationOut] = LRUCache(maxsize=max(settings.cache_size, 1))
         self._cache_lock = threading.Lock()
+        self._sandbox = Sandbox(max_memory_bytes=settings.max_memory_bytes) if settings.isolate else None
 
     @property
     def waiting(self) -> int:
@@ -72,18 +74,25 @@ class Executor:
             elif time.monotonic() > deadline:
                 results.append(self._late(device))
             else:
-                results.append(self._cached_run(job))
+                results.append(self._cached_run(job, deadline))
         return results
 
-    def _cached_run(self, job: runner.Job) -> VerificationOut:
+    def _cached_run(self, job: runner.Job, deadline: float) -> VerificationOut:
         if self.settings.cache_size:
             with self._cache_lock:
                 hit = self._cache.get(job)
             if hit is not None:
                 return hit.model_copy(update={"cached": True})
-        result = runner.run_job(job)
+        if self._sandbox is None:
+            result = runner.run_job(job)
+        else:
+            result = self._sandbox.run(job, timeout_s=max(deadline - time.monotonic(), 0.0))
         # A layer not run says nothing about the layer; only real outcomes are kept.
         if self.settings.cache_size and result.status != "unavailable":
             with self._cache_lock:
                 self._cache[job] = result
         return result
+
+    def close(self) -> None:
+        if self._sandbox is not None:
+            self._sandbox.close()

@@ -1,25 +1,87 @@
-"""The API's client of a standalone worker: pooled, chunked, and never a 5xx when the worker is down."""
+"""The API's client of a standalone worker: pooled, chunked, and never a 5xx when the worker is down.
+
+Nothing the worker sends is trusted: every answer is parsed with the wire models, its result count
+is checked against the chunk, and each ``confirmed`` is checked against the solver's size. A
+worker that answers nonsense makes its layers ``unavailable`` (or ``failed``), never an API 5xx.
+"""
 
 from __future__ import annotations
 
 import asyncio
 
 import httpx
+from pydantic import ValidationError
 
 from service.wire.schemas import VerificationOut, VerifyRequest, VerifyResponse
+from service.worker import without_internals
 from service.worker.errors import WorkerBusyError
+from service.worker.jobs import Job, expected_check, jobs_of
+
+# A worker's Retry-After outside this range is clamped: 0 would make clients spin, and a huge
+# value would park them.
+RETRY_AFTER_RANGE = (1, 60)
+
+
+def retry_after_of(value: str | None) -> int:
+    """Retry-After in whole seconds, clamped; anything unreadable (an HTTP date included) is 1.
+
+    >>> retry_after_of("5"), retry_after_of("-3"), retry_after_of("soon"), retry_after_of(None)
+    (5, 1, 1, 1)
+    """
+    low, high = RETRY_AFTER_RANGE
+    try:
+        seconds = int((value or "").strip())
+    except ValueError:
+        return low
+    return min(max(seconds, low), high)
+
+
+def checked_against_solver(result: VerificationOut, expected: Job | VerificationOut) -> VerificationOut:
+    """A ``confirmed`` must carry the solver's non-empty output size; anything else is ``failed``.
+
+    ``expected`` is what the API itself derives for the layer (a Job, or the ``failed`` result of a
+    layer whose dimensions disagree).
+    """
+    if isinstance(expected, VerificationOut):
+        return result if result.status != "confirmed" else expected
+    check = expected_check(expected)
+    solver = list(check.output_size) if check.is_valid else None
+    if result.status != "confirmed" or (result.output_size == solver and solver is not None):
+        return result.model_copy(update={"expected_output_size": solver})
+    return result.model_copy(
+        update={
+            "status": "failed",
+            "expected_output_size": solver,
+            "error": f"the worker reported confirmed with output size {result.output_size}; "
+            f"the solver predicts {solver if solver is not None else 'that PyTorch refuses the layer'}",
+        }
+    )
 
 
 class RemoteVerifier:
     kind = "remote"
 
-    def __init__(self, url: str, *, timeout_s: float, chunk_size: int, concurrency: int) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout_s: float,
+        chunk_size: int,
+        concurrency: int,
+        token: str | None = None,
+        expose_internals: bool = False,
+    ) -> None:
         self.url = url.rstrip("/")
         self.chunk_size = chunk_size
+        self.expose_internals = expose_internals
+        # Callers see the worker's URL and raw errors only when the operator allows it.
+        self._name = self.url if expose_internals else "the verification worker"
         self._slots = asyncio.Semaphore(concurrency)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
         # One pooled client for the process; the transport retries a failed connection once.
         self._client = httpx.AsyncClient(
             base_url=self.url,
+            headers=headers,
             timeout=httpx.Timeout(timeout_s, connect=2.0),
             transport=httpx.AsyncHTTPTransport(retries=1),
         )
@@ -41,14 +103,19 @@ class RemoteVerifier:
             raise busy[0]
         results: list[VerificationOut] = []
         env: dict[str, object] = {}
+        expectations = jobs_of(request, "solver")
         for chunk, answer in zip(chunks, answers, strict=True):
             if isinstance(answer, VerifyResponse):
                 results.extend(answer.results)
-                env = answer.model_dump(exclude={"results", "worker"})
+                env = without_internals(
+                    answer.model_dump(exclude={"results", "worker"}), self.expose_internals
+                )
             else:
                 reason = str(answer)
                 results.extend(VerificationOut(status="unavailable", error=reason) for _ in chunk.layers)
-        return VerifyResponse(results=results, worker=self.url, **env)
+        results = [checked_against_solver(r, e) for r, e in zip(results, expectations, strict=True)]
+        worker = self.url if self.expose_internals else self.kind
+        return VerifyResponse(results=results, worker=worker, **without_internals(env, self.expose_internals))
 
     async def _send(self, chunk: VerifyRequest, headers: dict[str, str]) -> VerifyResponse | Exception:
         async with self._slots:
@@ -57,26 +124,47 @@ class RemoteVerifier:
                     "/v1/verify", content=chunk.model_dump_json(exclude_unset=True), headers=headers
                 )
             except httpx.TimeoutException:
-                return ConnectionError(f"the verification worker at {self.url} did not answer in time")
+                return ConnectionError(f"{self._name} did not answer in time")
             except httpx.HTTPError as exc:
-                return ConnectionError(f"the verification worker at {self.url} is unreachable: {exc}")
+                return ConnectionError(f"{self._name} is unreachable" + self._raw(f": {exc}"))
         if response.status_code == 503:
-            retry_after = int(response.headers.get("retry-after", "1"))
-            return WorkerBusyError(retry_after)
+            return WorkerBusyError(retry_after_of(response.headers.get("retry-after")))
         if response.status_code != 200:
             return ConnectionError(
-                f"the verification worker at {self.url} answered {response.status_code}: "
-                f"{response.text[:200]}"
+                f"{self._name} answered {response.status_code}" + self._raw(f": {response.text[:200]}")
             )
-        return VerifyResponse.model_validate_json(response.content)
+        try:
+            answer = VerifyResponse.model_validate_json(response.content)
+        except ValidationError as exc:
+            return ConnectionError(
+                f"{self._name} sent an answer that is not a verify response"
+                + self._raw(f": {exc.errors()[0]['msg']}")
+            )
+        if len(answer.results) != len(chunk.layers):
+            return ConnectionError(
+                f"{self._name} sent {len(answer.results)} results for {len(chunk.layers)} layers"
+            )
+        return answer
+
+    def _raw(self, detail: str) -> str:
+        return detail if self.expose_internals else ""
 
     async def describe(self) -> dict[str, object]:
+        shown: dict[str, object] = {"mode": self.kind}
+        if self.expose_internals:
+            shown["url"] = self.url
         try:
             response = await self._client.get("/readyz", timeout=2.0)
             body = response.json()
         except (httpx.HTTPError, ValueError) as exc:
-            return {"mode": self.kind, "url": self.url, "available": False, "reason": f"unreachable: {exc}"}
-        return {"mode": self.kind, "url": self.url, "available": response.status_code == 200, **body}
+            return {**shown, "available": False, "reason": "unreachable" + self._raw(f": {exc}")}
+        if not isinstance(body, dict):
+            return {**shown, "available": False, "reason": "its readiness answer is not a JSON object"}
+        return {
+            **shown,
+            **without_internals(body, self.expose_internals),
+            "available": response.status_code == 200,
+        }
 
     async def aclose(self) -> None:
         await self._client.aclose()

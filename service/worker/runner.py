@@ -13,7 +13,6 @@ import math
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,9 +21,10 @@ import torch
 from service import targets
 from service.solver import limits
 from service.solver.params import DimParams
-from service.solver.rules import check_layer
-from service.solver.sizes import Dims, broadcast, resolve_ndim
-from service.wire.schemas import LayerIn, TargetCheckOut, VerificationOut, VerifyRequest
+from service.wire.schemas import TargetCheckOut, VerificationOut
+from service.worker.jobs import Job, expected_check, jobs_of
+
+__all__ = ["Job", "environment", "jobs_of", "resolve_device", "run_job"]
 
 MODULES: dict[int, Any] = {
     1: torch.nn.ConvTranspose1d,
@@ -37,7 +37,6 @@ DTYPES = {
     "float16": torch.float16,
     "bfloat16": torch.bfloat16,
 }
-FIELDS = ("kernel_size", "stride", "padding", "output_padding", "dilation")
 
 
 def resolve_device(device: str) -> str:
@@ -59,59 +58,6 @@ def environment(device: str) -> dict[str, object]:
         "cuda_version": torch.version.cuda,
         "cudnn_version": cudnn,
     }
-
-
-@dataclass(frozen=True, slots=True)
-class Job:
-    """One layer of a request, normalised: everything that can change its result (the cache key)."""
-
-    input_size: Dims
-    layer: tuple[Dims, ...]  # kernel_size, stride, padding, output_padding, dilation
-    in_channels: int
-    out_channels: int
-    groups: int
-    batch_size: int
-    bias: bool
-    dtype: str
-    device: str
-    timing: bool
-    backward: bool
-    numerics: bool
-    repeats: int
-    targets: tuple[str, ...] = ()
-
-
-def jobs_of(request: VerifyRequest, device: str) -> list[Job | VerificationOut]:
-    """One Job per layer; a layer whose dimensionality does not match is failed here."""
-    out: list[Job | VerificationOut] = []
-    for layer in request.layers:
-        try:
-            out.append(_job(request, layer, device))
-        except ValueError as exc:
-            out.append(VerificationOut(status="failed", error=str(exc), device=device))
-    return out
-
-
-def _job(request: VerifyRequest, layer: LayerIn, device: str) -> Job:
-    fields = {name: getattr(layer, name) for name in FIELDS}
-    # The same rule as every other endpoint: arrays set the dimensionality, a bare int is 2-D.
-    ndim = resolve_ndim(input_size=request.input_size, **fields)
-    return Job(
-        input_size=broadcast(request.input_size, ndim, name="input_size"),
-        layer=tuple(broadcast(value, ndim, name=name) for name, value in fields.items()),
-        in_channels=request.in_channels,
-        out_channels=request.out_channels,
-        groups=request.groups,
-        batch_size=request.batch_size,
-        bias=request.bias,
-        dtype=request.dtype,
-        device=device,
-        timing=request.timing,
-        backward=request.backward,
-        numerics=request.numerics,
-        repeats=request.repeats,
-        targets=tuple(dict.fromkeys(request.targets)),
-    )
 
 
 def _first_line(exc: BaseException) -> str:
@@ -142,18 +88,8 @@ def _median_ms(run: Callable[[], object], *, repeats: int, device: torch.device)
 
 def run_job(job: Job) -> VerificationOut:
     """Run one layer; every exception (CUDA out-of-memory included) becomes a ``failed`` result."""
-    kernel_size, stride, padding, output_padding, dilation = job.layer
-    check = check_layer(
-        job.input_size,
-        kernel_size=kernel_size,
-        stride=stride,
-        padding=padding,
-        output_padding=output_padding,
-        dilation=dilation,
-        in_channels=job.in_channels,
-        out_channels=job.out_channels,
-        groups=job.groups,
-    )
+    kernel_size = job.layer[0]
+    check = expected_check(job)
     expected = list(check.output_size) if check.is_valid else None
     result = {"device": job.device, "expected_output_size": expected}
 

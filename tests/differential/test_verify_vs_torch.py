@@ -45,7 +45,8 @@ def verifying_client() -> Any:
     from service.api.config import Settings
     from service.api.main import create_app
 
-    with TestClient(create_app(Settings(verify_mode="embedded"))) as client:
+    # Internals exposed: the answers name the torch version they were checked with.
+    with TestClient(create_app(Settings(verify_mode="embedded", expose_internals=True))) as client:
         yield client
 
 

@@ -21,6 +21,8 @@ from tests.integration.conftest import free_port, start, stop
 pytestmark = [pytest.mark.integration, pytest.mark.torch]
 
 QUICK = {"input_size": 7, "layers": [{"kernel_size": 4, "stride": 2, "padding": 1}]}
+TOKEN = "worker-token-for-tests"
+WITH_TOKEN = {"Authorization": f"Bearer {TOKEN}"}
 
 
 def slow_request(count: int = 2) -> dict[str, Any]:
@@ -56,12 +58,14 @@ class Pair:
 def make_pair(worker_env: dict[str, str] | None = None) -> Pair:
     worker_port, api_port = free_port(), free_port()
     worker_url, api_url = f"http://127.0.0.1:{worker_port}", f"http://127.0.0.1:{api_port}"
-    pair = Pair(api_url, worker_url, worker_port, None, None, worker_env or {})
+    pair = Pair(
+        api_url, worker_url, worker_port, None, None, {"TCONV_WORKER_TOKEN": TOKEN, **(worker_env or {})}
+    )
     pair.start_worker()
     pair.api = start(
         ["-m", "service", "--host", "127.0.0.1", "--port", str(api_port)],
         api_url,
-        env={"TCONV_WORKER_URL": worker_url, "TCONV_WORKER_TIMEOUT_S": "20"},
+        env={"TCONV_WORKER_URL": worker_url, "TCONV_WORKER_TIMEOUT_S": "20", "TCONV_WORKER_TOKEN": TOKEN},
     )
     return pair
 
@@ -75,16 +79,21 @@ def pair() -> Iterator[Pair]:
         stop(made.worker)
 
 
-def in_background(url: str, body: dict[str, Any]) -> tuple[threading.Thread, list[httpx.Response]]:
+def in_background(
+    url: str, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> tuple[threading.Thread, list[httpx.Response]]:
     answers: list[httpx.Response] = []
-    thread = threading.Thread(target=lambda: answers.append(httpx.post(url, json=body, timeout=60)))
+    thread = threading.Thread(
+        target=lambda: answers.append(httpx.post(url, json=body, headers=headers, timeout=60))
+    )
     thread.start()
     return thread, answers
 
 
 def test_api_verifies_through_the_standalone_worker(pair: Pair) -> None:
     body = httpx.post(f"{pair.api_url}/v1/verify", json=QUICK, timeout=30).json()
-    assert body["worker"] == pair.worker_url
+    assert body["worker"] == "remote"  # the URL only with TCONV_EXPOSE_INTERNALS
+    assert body["torch_version"] is None
     assert body["results"][0]["status"] == "confirmed"
     assert body["results"][0]["output_size"] == [14, 14]
     search = httpx.post(
@@ -94,9 +103,20 @@ def test_api_verifies_through_the_standalone_worker(pair: Pair) -> None:
     ready = httpx.get(f"{pair.api_url}/readyz").json()
     assert ready["worker"]["mode"] == "remote"
     assert ready["worker"]["available"] is True
-    # The worker serves the same contract directly.
-    direct = httpx.post(f"{pair.worker_url}/v1/verify", json=QUICK, timeout=30).json()
+    # The worker serves the same contract directly, to a caller with the token only.
+    direct = httpx.post(f"{pair.worker_url}/v1/verify", json=QUICK, headers=WITH_TOKEN, timeout=30).json()
     assert direct["results"][0]["status"] == "confirmed"
+    refused = httpx.post(f"{pair.worker_url}/v1/verify", json=QUICK, timeout=30)
+    assert refused.status_code == 401
+    assert refused.json()["error"]["code"] == "unauthorized"
+    wrong = httpx.post(
+        f"{pair.worker_url}/v1/verify", json=QUICK, headers={"Authorization": "Bearer nope"}, timeout=30
+    )
+    assert wrong.status_code == 401
+    too_big = httpx.post(
+        f"{pair.worker_url}/v1/verify", content=b" " * (2 * 1024 * 1024), headers=WITH_TOKEN, timeout=30
+    )
+    assert too_big.status_code == 413
 
 
 def test_killing_the_worker_mid_request_gives_unavailable_and_service_resumes(pair: Pair) -> None:
@@ -124,9 +144,9 @@ def test_killing_the_worker_mid_request_gives_unavailable_and_service_resumes(pa
 def test_a_full_queue_is_a_503_with_retry_after() -> None:
     made = make_pair({"TCONV_WORKER_MAX_QUEUE": "0", "TCONV_WORKER_RETRY_AFTER_S": "2"})
     try:
-        thread, answers = in_background(f"{made.worker_url}/v1/verify", slow_request(3))
+        thread, answers = in_background(f"{made.worker_url}/v1/verify", slow_request(3), WITH_TOKEN)
         time.sleep(0.5)
-        busy = httpx.post(f"{made.worker_url}/v1/verify", json=QUICK, timeout=30)
+        busy = httpx.post(f"{made.worker_url}/v1/verify", json=QUICK, headers=WITH_TOKEN, timeout=30)
         assert busy.status_code == 503
         assert busy.headers["retry-after"] == "2"
         assert busy.json()["error"]["code"] == "worker_busy"

@@ -208,8 +208,9 @@ export interface paths {
         /**
          * Up to 1,000 searches in one call, answered in order
          * @description Each item answered as /v1/search would, in the batch's ``view`` (default ``basic``); one
-         *     item's failure does not fail the others. The
-         *     batch's summed work is capped by ``TCONV_MAX_BATCH_SEARCH_WORK``.
+         *     item's failure does not fail the others. The batch's summed work is capped by
+         *     ``TCONV_MAX_BATCH_SEARCH_WORK``, and its answer (the sum of the items' ``limit``) by
+         *     ``TCONV_MAX_ANSWER_BYTES``.
          */
         post: operations["batch-search_batch"];
         delete?: never;
@@ -666,7 +667,10 @@ export interface components {
             };
             /** Objectives */
             objectives: components["schemas"]["ObjectiveOut"][];
-            /** Python */
+            /**
+             * Python
+             * @description The Python version; `hidden` unless TCONV_EXPOSE_INTERNALS is set.
+             */
             python: string;
             /** Service */
             service: string;
@@ -1010,9 +1014,10 @@ export interface components {
             channels?: number[] | null;
             /** @description Dilations to consider. Default [1]. */
             dilation?: number | number[] | {
-                max?: number | null;
+                max: number;
                 min?: number | null;
-                values?: number[] | null;
+            } | {
+                values: number[];
             };
             /**
              * Dtype
@@ -1040,15 +1045,17 @@ export interface components {
             input_size: number | number[];
             /** @description Kernel sizes to consider. Default 1..8. */
             kernel_size?: number | number[] | {
-                max?: number | null;
+                max: number;
                 min?: number | null;
-                values?: number[] | null;
+            } | {
+                values: number[];
             };
             /** @description Number of layers: an int or a range (default 1..4, at most 16). */
             layers?: number | number[] | {
-                max?: number | null;
+                max: number;
                 min?: number | null;
-                values?: number[] | null;
+            } | {
+                values: number[];
             };
             /**
              * Limit
@@ -1068,7 +1075,7 @@ export interface components {
              * @default balanced
              * @enum {string}
              */
-            objective?: "balanced" | "quality" | "cost" | "conventional" | "latency";
+            objective?: "balanced" | "quality" | "cost" | "conventional";
             /**
              * Out Channels
              * @description Output channels.
@@ -1077,9 +1084,10 @@ export interface components {
             out_channels?: number;
             /** @description Output paddings to consider. Default: the legal 0..max(stride, dilation)−1. */
             output_padding?: number | number[] | {
-                max?: number | null;
+                max: number;
                 min?: number | null;
-                values?: number[] | null;
+            } | {
+                values: number[];
             } | null;
             /**
              * Output Size
@@ -1088,9 +1096,10 @@ export interface components {
             output_size: number | number[];
             /** @description Paddings to consider. Default: 0..dilation·(kernel_size−1) for each candidate. */
             padding?: number | number[] | {
-                max?: number | null;
+                max: number;
                 min?: number | null;
-                values?: number[] | null;
+            } | {
+                values: number[];
             } | null;
             /**
              * Portable To
@@ -1105,9 +1114,10 @@ export interface components {
             same_layer?: boolean;
             /** @description Strides to consider. Default 1..8. */
             stride?: number | number[] | {
-                max?: number | null;
+                max: number;
                 min?: number | null;
-                values?: number[] | null;
+            } | {
+                values: number[];
             };
             /**
              * Tie Dims
@@ -1304,9 +1314,10 @@ export interface components {
             bias?: boolean;
             /** @description Dilations to consider. Default [1]. */
             dilation?: number | number[] | {
-                max?: number | null;
+                max: number;
                 min?: number | null;
-                values?: number[] | null;
+            } | {
+                values: number[];
             };
             /**
              * Dtype
@@ -1334,9 +1345,10 @@ export interface components {
             input_size: number | number[];
             /** @description Kernel sizes to consider. Default 1..8. */
             kernel_size?: number | number[] | {
-                max?: number | null;
+                max: number;
                 min?: number | null;
-                values?: number[] | null;
+            } | {
+                values: number[];
             };
             /**
              * Limit
@@ -1365,9 +1377,10 @@ export interface components {
             out_channels?: number;
             /** @description Output paddings to consider. Default: the legal 0..max(stride, dilation)−1. */
             output_padding?: number | number[] | {
-                max?: number | null;
+                max: number;
                 min?: number | null;
-                values?: number[] | null;
+            } | {
+                values: number[];
             } | null;
             /**
              * Output Size
@@ -1376,9 +1389,10 @@ export interface components {
             output_size: number | number[];
             /** @description Paddings to consider. Default: 0..dilation·(kernel_size−1) for each candidate. */
             padding?: number | number[] | {
-                max?: number | null;
+                max: number;
                 min?: number | null;
-                values?: number[] | null;
+            } | {
+                values: number[];
             } | null;
             /**
              * Portable To
@@ -1387,9 +1401,10 @@ export interface components {
             portable_to?: ("onnx" | "jax" | "keras")[];
             /** @description Strides to consider. Default 1..8. */
             stride?: number | number[] | {
-                max?: number | null;
+                max: number;
                 min?: number | null;
-                values?: number[] | null;
+            } | {
+                values: number[];
             };
             /**
              * Tie Dims
@@ -1921,6 +1936,15 @@ export interface operations {
                     "application/json": components["schemas"]["HealthResponse"];
                 };
             };
+            /** @description A bug (`internal_error`); the message names the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     "ops-metrics": {
@@ -1941,6 +1965,15 @@ export interface operations {
                     "text/plain": unknown;
                 };
             };
+            /** @description A bug (`internal_error`); the message names the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     "ops-readyz": {
@@ -1959,6 +1992,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReadyResponse"];
+                };
+            };
+            /** @description A bug (`internal_error`); the message names the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1985,8 +2027,53 @@ export interface operations {
                     "application/json": components["schemas"]["ExportResponse"];
                 };
             };
+            /** @description A key is required (`unauthorized`): TCONV_API_KEYS or TCONV_API_KEYS_FILE is set. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body did not arrive within TCONV_BODY_TIMEOUT_S (`body_timeout`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is over TCONV_MAX_BODY_BYTES (`body_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not a JSON body (`unsupported_media_type`): send `Content-Type: application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description A field out of its domain, or a layer PyTorch refuses at the size it meets (`invalid_layer`). */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug (`internal_error`); the message names the request id. */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2014,6 +2101,24 @@ export interface operations {
                     "application/json": components["schemas"]["InfoResponse"];
                 };
             };
+            /** @description A key is required (`unauthorized`): TCONV_API_KEYS or TCONV_API_KEYS_FILE is set. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug (`internal_error`); the message names the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     "invert-invert": {
@@ -2038,8 +2143,53 @@ export interface operations {
                     "application/json": components["schemas"]["InvertResponse"] | components["schemas"]["InvertBasicResponse"];
                 };
             };
+            /** @description A key is required (`unauthorized`): TCONV_API_KEYS or TCONV_API_KEYS_FILE is set. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body did not arrive within TCONV_BODY_TIMEOUT_S (`body_timeout`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is over TCONV_MAX_BODY_BYTES (`body_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not a JSON body (`unsupported_media_type`): send `Content-Type: application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description A field out of its domain. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug (`internal_error`); the message names the request id. */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2082,8 +2232,26 @@ export interface operations {
                     "image/svg+xml": string;
                 };
             };
+            /** @description A key is required (`unauthorized`): TCONV_API_KEYS or TCONV_API_KEYS_FILE is set. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description A field out of its domain (as /v1/shape words it), a layer PyTorch refuses (the code and message of /v1/shape's `error`), or a layer too large to draw (`too_large_to_draw`). */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug (`internal_error`); the message names the request id. */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2115,8 +2283,53 @@ export interface operations {
                     "application/json": components["schemas"]["PlanResponse"] | components["schemas"]["PlanBasicResponse"];
                 };
             };
+            /** @description A key is required (`unauthorized`): TCONV_API_KEYS or TCONV_API_KEYS_FILE is set. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body did not arrive within TCONV_BODY_TIMEOUT_S (`body_timeout`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is over TCONV_MAX_BODY_BYTES (`body_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not a JSON body (`unsupported_media_type`): send `Content-Type: application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description A field out of its domain, a search over the budget (`space_too_large`), or an option /v1/plan does not support. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug (`internal_error`); the message names the request id. */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2148,8 +2361,53 @@ export interface operations {
                     "application/json": components["schemas"]["SearchResponse"] | components["schemas"]["SearchBasicResponse"];
                 };
             };
+            /** @description A key is required (`unauthorized`): TCONV_API_KEYS or TCONV_API_KEYS_FILE is set. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body did not arrive within TCONV_BODY_TIMEOUT_S (`body_timeout`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is over TCONV_MAX_BODY_BYTES (`body_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not a JSON body (`unsupported_media_type`): send `Content-Type: application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description A field out of its domain, or a space over the budget (`space_too_large`, which says which bound to narrow), or `objective_unavailable` (latency without a verification worker). */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug (`internal_error`); the message names the request id. */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2190,8 +2448,53 @@ export interface operations {
                     "application/json": components["schemas"]["SearchBatchResponse"];
                 };
             };
+            /** @description A key is required (`unauthorized`): TCONV_API_KEYS or TCONV_API_KEYS_FILE is set. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body did not arrive within TCONV_BODY_TIMEOUT_S (`body_timeout`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is over TCONV_MAX_BODY_BYTES (`body_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not a JSON body (`unsupported_media_type`): send `Content-Type: application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Not a list of 1 to 1,000 queries, or over the batch budget (`batch_too_large`). */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug (`internal_error`); the message names the request id. */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2223,8 +2526,53 @@ export interface operations {
                     "application/json": components["schemas"]["ShapeResponse"] | components["schemas"]["ShapeBasicResponse"];
                 };
             };
+            /** @description A key is required (`unauthorized`): TCONV_API_KEYS or TCONV_API_KEYS_FILE is set. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body did not arrive within TCONV_BODY_TIMEOUT_S (`body_timeout`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is over TCONV_MAX_BODY_BYTES (`body_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not a JSON body (`unsupported_media_type`): send `Content-Type: application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description A field out of its domain (names field and rule). */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug (`internal_error`); the message names the request id. */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2256,8 +2604,53 @@ export interface operations {
                     "application/json": components["schemas"]["ShapeBatchResponse"];
                 };
             };
+            /** @description A key is required (`unauthorized`): TCONV_API_KEYS or TCONV_API_KEYS_FILE is set. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body did not arrive within TCONV_BODY_TIMEOUT_S (`body_timeout`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is over TCONV_MAX_BODY_BYTES (`body_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not a JSON body (`unsupported_media_type`): send `Content-Type: application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Not a list of 1 to 10,000 queries. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug (`internal_error`); the message names the request id. */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2289,6 +2682,42 @@ export interface operations {
                     "application/json": components["schemas"]["VerifyResponse"];
                 };
             };
+            /** @description A key is required (`unauthorized`): TCONV_API_KEYS or TCONV_API_KEYS_FILE is set. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body did not arrive within TCONV_BODY_TIMEOUT_S (`body_timeout`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is over TCONV_MAX_BODY_BYTES (`body_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not a JSON body (`unsupported_media_type`): send `Content-Type: application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -2296,6 +2725,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description A bug (`internal_error`); the message names the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description The worker's queue is full; see Retry-After. */

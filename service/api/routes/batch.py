@@ -3,6 +3,7 @@
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
+from service.api.admission import check_search_batch
 from service.api.deps import budget_of, settings_of
 from service.api.search_answers import search_batch_json
 from service.api.shape_answers import shape_batch_json
@@ -48,9 +49,11 @@ async def shape_batch(request: ShapeBatchRequest) -> ModelResponse:
 )
 async def search_batch(request: SearchBatchRequest, http: Request) -> ModelResponse:
     """Each item answered as /v1/search would, in the batch's ``view`` (default ``basic``); one
-    item's failure does not fail the others. The
-    batch's summed work is capped by ``TCONV_MAX_BATCH_SEARCH_WORK``.
+    item's failure does not fail the others. The batch's summed work is capped by
+    ``TCONV_MAX_BATCH_SEARCH_WORK``, and its answer (the sum of the items' ``limit``) by
+    ``TCONV_MAX_ANSWER_BYTES``.
     """
+    check_search_batch(request.queries, settings_of(http).max_answer_bytes)
     body = await run_in_threadpool(
         search_batch_json,
         request.queries,

@@ -50,7 +50,7 @@ async def info(http: Request) -> InfoResponse:
         service="tconv",
         version=__version__,
         api_version="v1",
-        python=platform.python_version(),
+        python=platform.python_version() if settings.expose_internals else "hidden",
         limits=caps,
         objectives=[
             *(ObjectiveOut(name=o.name, description=o.description) for o in OBJECTIVES.values()),

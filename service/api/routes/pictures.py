@@ -30,7 +30,10 @@ def _query_value(text: str) -> object:
     is_array = len(parts) > 1
     if is_array and parts[-1] == "":
         parts.pop()
-    values: list[object] = [int(part) if part.lstrip("-").isdigit() else part for part in parts]
+    # isdigit() alone admits "²" and other Unicode digits, which int() refuses (a 500, found by fuzzing).
+    values: list[object] = [
+        int(part) if part.isascii() and part.lstrip("-").isdigit() else part for part in parts
+    ]
     return values if is_array else values[0]
 
 

@@ -72,7 +72,8 @@ def test_out_of_memory_is_a_failed_layer_and_the_worker_keeps_serving(
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=0: "NVIDIA H100 80GB HBM3")
     emptied: list[bool] = []
     monkeypatch.setattr(torch.cuda, "empty_cache", lambda: emptied.append(True))
-    executor = Executor(WorkerSettings(cache_size=0), label="test")
+    # In-process: the monkeypatched kernel must be the one that runs.
+    executor = Executor(WorkerSettings(cache_size=0, isolate=False), label="test")
     request = VerifyRequest(
         input_size=7,
         device="cuda",
