@@ -3,6 +3,8 @@ layers in onnxruntime, jax and keras, and exports an ONNX model itself."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 
@@ -53,3 +55,34 @@ def test_worker_confirms_targets_for_a_remote_api() -> None:
             stop(api)
     finally:
         stop(worker)
+
+
+def test_a_runtime_not_installed_is_unavailable(tmp_path: Path) -> None:
+    # A stand-in package that fails to import, first on the path: the verification child (a fresh
+    # process) then meets onnxruntime as a worker without it would.
+    stub = tmp_path / "onnxruntime"
+    stub.mkdir()
+    (stub / "__init__.py").write_text("raise ImportError(\"No module named 'onnxruntime'\")\n")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    api = start(
+        ["-m", "service", "--host", "127.0.0.1", "--port", str(port)],
+        url,
+        env={"PYTHONPATH": str(tmp_path), "KERAS_BACKEND": "jax"},
+    )
+    try:
+        body = {
+            "input_size": [5],
+            "layers": [{"kernel_size": [3], "stride": [3], "padding": [2]}],
+            "device": "cpu",
+            "targets": ["onnx", "jax"],
+        }
+        response = httpx.post(f"{url}/v1/verify", json=body, timeout=120)
+        assert response.status_code == 200, response.text
+        [result] = response.json()["results"]
+        assert result["status"] == "confirmed"
+        assert result["targets"]["onnx"]["status"] == "unavailable"
+        assert "onnxruntime is not installed" in result["targets"]["onnx"]["error"]
+        assert result["targets"]["jax"]["status"] == "confirmed"
+    finally:
+        stop(api)
