@@ -74,6 +74,54 @@ def search(
     >>> result.total, result.candidates[0].layer[0]
     (15, DimParams(kernel_size=2, stride=2, dilation=1, padding=0, output_padding=0))
     """
+    ranked = _ranked(input_size, output_size, bounds, tie_dims, objective, budget)
+    if ranked.total:
+        return SearchResult(ranked, ranked.page(offset=offset, limit=limit))
+    if bounds.portable_to:
+        unfiltered = _ranked(
+            input_size, output_size, replace(bounds, portable_to=()), tie_dims, objective, budget
+        )
+        if unfiltered.total:
+            best = unfiltered.page(limit=1)[0].layer
+            refusals = [
+                f"{target}: {v.reason}"
+                for target in bounds.portable_to
+                if (v := verdict(target, best)).reason is not None
+            ]
+            reason = (
+                f"{unfiltered.total} layers map {list(input_size)} to {list(output_size)} within the bounds, "
+                f"but none exports exactly to {', '.join(bounds.portable_to)}; the best of them: "
+                + "; ".join(refusals)
+            )
+            return SearchResult(ranked, [], reason)
+    reason, sizes = _explain_empty(input_size, output_size, bounds, tie_dims=tie_dims)
+    nearest: list[NearestSize] = []
+    for direction, size in sizes:
+        example = _ranked(input_size, size, bounds, tie_dims, objective, budget).page(limit=1)
+        if not example and len(set(size)) == 1:
+            # portable_to: the nearest size PyTorch reaches may port nowhere; the nearest portable
+            # one lies further out (its layers are a subset). Square sizes step outwards.
+            step = -1 if direction == "below" else 1
+            for value in range(size[0] + step, max(size[0] + step * NEAREST_PORTABLE_STEPS, 0), step):
+                size = (value,) * len(size)
+                example = _ranked(input_size, size, bounds, tie_dims, objective, budget).page(limit=1)
+                if example:
+                    break
+        if example:  # else no portable size within reach: none offered
+            nearest.append(NearestSize(direction, size, example[0]))
+    return SearchResult(ranked, [], reason, nearest)
+
+
+def _ranked(
+    input_size: Dims,
+    output_size: Dims,
+    bounds: SearchBounds,
+    tie_dims: bool,
+    objective: str | Objective,
+    budget: Budget,
+) -> RankedSpace:
+    """The ranked space alone: what a search's own fallbacks (the unfiltered count, the nearest
+    sizes' examples) need, without explaining an empty one in turn."""
     space = build_space(
         input_size,
         output_size,
@@ -82,59 +130,7 @@ def search(
         max_triples=budget.max_triples,
         max_options=budget.max_options,
     )
-    ranked = rank_space(space, objective)
-    if ranked.total:
-        return SearchResult(ranked, ranked.page(offset=offset, limit=limit))
-    if bounds.portable_to:
-        unfiltered = replace(bounds, portable_to=())
-        everything = search(
-            input_size,
-            output_size,
-            bounds=unfiltered,
-            tie_dims=tie_dims,
-            objective=objective,
-            limit=1,
-            budget=budget,
-        )
-        if everything.total:
-            best = everything.candidates[0].layer
-            refusals = [
-                f"{target}: {v.reason}"
-                for target in bounds.portable_to
-                if (v := verdict(target, best)).reason is not None
-            ]
-            reason = (
-                f"{everything.total} layers map {list(input_size)} to {list(output_size)} within the bounds, "
-                f"but none exports exactly to {', '.join(bounds.portable_to)}; the best of them: "
-                + "; ".join(refusals)
-            )
-            return SearchResult(ranked, [], reason)
-    reason, sizes = _explain_empty(input_size, output_size, bounds, tie_dims=tie_dims)
-    nearest: list[NearestSize] = []
-    for direction, size in sizes:
-        example = search(
-            input_size, size, bounds=bounds, tie_dims=tie_dims, objective=objective, limit=1, budget=budget
-        )
-        if not example.candidates and len(set(size)) == 1:
-            # portable_to: the nearest size PyTorch reaches may port nowhere; the nearest portable
-            # one lies further out (its layers are a subset). Square sizes step outwards.
-            step = -1 if direction == "below" else 1
-            for value in range(size[0] + step, max(size[0] + step * NEAREST_PORTABLE_STEPS, 0), step):
-                size = (value,) * len(size)
-                example = search(
-                    input_size,
-                    size,
-                    bounds=bounds,
-                    tie_dims=tie_dims,
-                    objective=objective,
-                    limit=1,
-                    budget=budget,
-                )
-                if example.candidates:
-                    break
-        if example.candidates:  # else no portable size within reach: none offered
-            nearest.append(NearestSize(direction, size, example.candidates[0]))
-    return SearchResult(ranked, [], reason, nearest)
+    return rank_space(space, objective)
 
 
 NEAREST_PORTABLE_STEPS = 64
