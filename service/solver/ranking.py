@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
-from typing import Literal, NamedTuple
+from typing import Literal
 
 from service.solver.enumeration import DimParams, SearchSpace
 from service.solver.overlap import DimOverlap, dim_overlap, periodic_pattern
@@ -335,11 +335,26 @@ class _Union:
             skip = 0
 
 
-class RankedCandidate(NamedTuple):
-    rank: int
-    score: int
-    layer: Layer
-    terms: Terms
+class RankedCandidate:
+    """One ranked layer. Its named ``terms`` are worked out when first read: a machine's basic
+    answer reads rank, score and layer only."""
+
+    __slots__ = ("_ranked", "_terms", "layer", "rank", "score")
+
+    def __init__(self, rank: int, score: int, layer: Layer, ranked: RankedSpace) -> None:
+        self.rank, self.score, self.layer = rank, score, layer
+        self._ranked: RankedSpace | None = ranked
+        self._terms: Terms | None = None
+
+    @property
+    def terms(self) -> Terms:
+        if self._terms is None:
+            assert self._ranked is not None
+            self._terms, self._ranked = self._ranked.terms(self.layer), None
+        return self._terms
+
+    def __repr__(self) -> str:
+        return f"RankedCandidate(rank={self.rank}, score={self.score}, layer={self.layer!r})"
 
 
 class RankedSpace:
@@ -390,7 +405,7 @@ class RankedSpace:
     def page(self, *, offset: int = 0, limit: int = 10) -> list[RankedCandidate]:
         if self._sorted is not None:
             return [
-                RankedCandidate(offset + n + 1, score, layer, self.terms(layer))
+                RankedCandidate(offset + n + 1, score, layer, self)
                 for n, (score, layer) in enumerate(self._sorted[offset : offset + limit])
             ]
         if self._root is None or limit <= 0:
@@ -408,7 +423,7 @@ class RankedSpace:
                 continue
             skip = max(0, offset - rank)
             for layer in islice(root.layers_with(score, skip), limit - len(found)):
-                found.append(RankedCandidate(rank + skip + 1, score, layer, self.terms(layer)))
+                found.append(RankedCandidate(rank + skip + 1, score, layer, self))
                 skip += 1
             if len(found) == limit:
                 break

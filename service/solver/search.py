@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 
 from service.solver.enumeration import Bound, SearchBounds, build_space
@@ -97,19 +98,38 @@ def search(
     reason, sizes = _explain_empty(input_size, output_size, bounds, tie_dims=tie_dims)
     nearest: list[NearestSize] = []
     for direction, size in sizes:
-        example = _ranked(input_size, size, bounds, tie_dims, objective, budget).page(limit=1)
-        if not example and len(set(size)) == 1:
+        example = _best(input_size, size, bounds, tie_dims, objective, budget)
+        if example is None and len(set(size)) == 1:
             # portable_to: the nearest size PyTorch reaches may port nowhere; the nearest portable
             # one lies further out (its layers are a subset). Square sizes step outwards.
             step = -1 if direction == "below" else 1
             for value in range(size[0] + step, max(size[0] + step * NEAREST_PORTABLE_STEPS, 0), step):
                 size = (value,) * len(size)
-                example = _ranked(input_size, size, bounds, tie_dims, objective, budget).page(limit=1)
-                if example:
+                example = _best(input_size, size, bounds, tie_dims, objective, budget)
+                if example is not None:
                     break
-        if example:  # else no portable size within reach: none offered
-            nearest.append(NearestSize(direction, size, example[0]))
+        if example is not None:  # else no portable size within reach: none offered
+            nearest.append(NearestSize(direction, size, example))
     return SearchResult(ranked, [], reason, nearest)
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _best(
+    input_size: Dims,
+    output_size: Dims,
+    bounds: SearchBounds,
+    tie_dims: bool,
+    objective: str | Objective,
+    budget: Budget,
+) -> RankedCandidate | None:
+    """The first layer of a ranked space, or None: a nearest size's example. A pure function of
+    its arguments, cached: neighbouring requests (one input size, many unreachable outputs) share
+    their nearest sizes."""
+    page = _ranked(input_size, output_size, bounds, tie_dims, objective, budget).page(limit=1)
+    if not page:
+        return None
+    _ = page[0].terms  # worked out now, so the cache keeps the candidate, not its ranked space
+    return page[0]
 
 
 def _ranked(
