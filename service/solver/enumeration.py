@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from service.solver.errors import SolverError
+from service.solver.memo import Memo
 from service.solver.params import DimParams as DimParams  # re-exported: its home before params.py
 from service.solver.portability import option_filter
 from service.solver.sizes import Dims
@@ -242,11 +243,24 @@ def build_space(
     return SearchSpace(input_size, output_size, tie_dims, tied)
 
 
-def _solve_pair(
-    input_size: int, output_size: int, bounds: SearchBounds
-) -> dict[tuple[int, int, int], tuple[DimParams, ...]]:
+Table = dict[tuple[int, int, int], tuple[DimParams, ...]]
+# Tables are pure functions of (input, output, bounds) and small ones recur (an input size meets
+# many outputs, a nearest size many requests): kept, up to 256 options each. Callers never mutate one.
+_TABLES: Memo[Table] = Memo(max_entries=1 << 14, max_item=256)
+
+
+def _solve_pair(input_size: int, output_size: int, bounds: SearchBounds) -> Table:
     """Every (kernel, stride, dilation) that reaches ``output_size``, with its per-dimension options."""
-    table: dict[tuple[int, int, int], tuple[DimParams, ...]] = {}
+    key = (input_size, output_size, bounds)
+    table = _TABLES.get(key)
+    if table is None:
+        table = _solve_pair_uncached(input_size, output_size, bounds)
+        _TABLES.put(key, table, sum(map(len, table.values())))
+    return table
+
+
+def _solve_pair_uncached(input_size: int, output_size: int, bounds: SearchBounds) -> Table:
+    table: Table = {}
     for k in bounds.kernel_size:
         for d in bounds.dilation:
             padding_max = bounds.padding.hi if bounds.padding is not None else d * (k - 1)

@@ -31,13 +31,16 @@ Terms = dict[str, int]
 _first, _second = operator.itemgetter(0), operator.itemgetter(1)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Objective:
     """A named ranking: ``dim_terms`` scores one dimension; lower totals rank first.
 
     ``combine`` says how dimensions combine: ``"sum"`` adds the per-dimension scores,
     ``"product"`` multiplies them (for costs that scale with ∏ kernel_size; every
     per-dimension score of a product objective is then >= 1).
+
+    Hashed and compared by identity (``eq=False``): objectives are constants, and every cached
+    score look-up hashes one.
     """
 
     name: str
@@ -365,10 +368,6 @@ class RankedSpace:
         self.objective = objective
         self.total = space.total
         self._combine = _Combine(objective.combine == "product")
-        # Square sizes share options across dimensions: score each distinct option once.
-        self._terms: dict[tuple[DimParams, int, int], Terms] = {}
-        self._scores: dict[tuple[DimParams, int, int], int] = {}
-        score = self._dim_score
 
         sizes = list(zip(space.input_size, space.output_size, strict=True))
         self._sorted: list[tuple[int, Layer]] | None = None
@@ -380,7 +379,7 @@ class RankedSpace:
             entries: list[tuple[int, Layer]] = []
             for per_dim in space.groups:
                 scored = [
-                    [(score(p, i, o), p) for p in options]
+                    [(_shared_dim_score(objective, p, i, o), p) for p in options]
                     for options, (i, o) in zip(per_dim, sizes, strict=True)
                 ]
                 entries.extend(
@@ -393,7 +392,7 @@ class RankedSpace:
         products = [
             _Product(
                 [
-                    _Leaf([(score(p, i, o), p) for p in options])
+                    _Leaf([(_shared_dim_score(objective, p, i, o), p) for p in options])
                     for options, (i, o) in zip(per_dim, sizes, strict=True)
                 ],
                 self._combine,
@@ -445,25 +444,11 @@ class RankedSpace:
             step *= 8
             cap = root.low + step
 
-    def _dim_terms(self, params: DimParams, i: int, o: int) -> Terms:
-        key = (params, i, o)
-        terms = self._terms.get(key)
-        if terms is None:
-            terms = self._terms[key] = _shared_dim_terms(self.objective, params, i, o)
-        return terms
-
-    def _dim_score(self, params: DimParams, i: int, o: int) -> int:
-        key = (params, i, o)
-        score = self._scores.get(key)
-        if score is None:
-            score = self._scores[key] = sum(self._dim_terms(params, i, o).values())
-        return score
-
     def terms(self, layer: Layer) -> Terms:
         """The objective's named terms of one layer, combined over its dimensions (an objective
         names the same terms in every dimension)."""
         per_dim = [
-            self._dim_terms(params, i, o)
+            _shared_dim_terms(self.objective, params, i, o)
             for params, i, o in zip(layer, self.space.input_size, self.space.output_size, strict=True)
         ]
         reduce = math.prod if self._combine.is_product else sum
@@ -475,6 +460,12 @@ def _shared_dim_terms(objective: Objective, params: DimParams, input_size: int, 
     """An objective's terms for one dimension: a pure function, so shared across requests (the
     same layer options recur across sizes and queries). Callers never mutate the result."""
     return objective.dim_terms(params, input_size, output_size)
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _shared_dim_score(objective: Objective, params: DimParams, input_size: int, output_size: int) -> int:
+    """The sum of ``_shared_dim_terms``: one cache look-up per option of every ranked space."""
+    return sum(_shared_dim_terms(objective, params, input_size, output_size).values())
 
 
 def rank_space(
