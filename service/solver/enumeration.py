@@ -108,9 +108,17 @@ def solve_dim(
     return [p for p in paddings if 2 * p - base in wanted]
 
 
-@dataclass(frozen=True, slots=True)
+def _bound_key(bound: Bound | None) -> tuple[int, int, tuple[int, ...] | None] | None:
+    return None if bound is None else (bound.lo, bound.hi, bound.values)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class SearchBounds:
-    """The search space's bounds; ``None`` for padding/output_padding means the contract's default."""
+    """The search space's bounds; ``None`` for padding/output_padding means the contract's default.
+
+    Compared and hashed by ``_key``, a tuple of plain values built once: the solver's memos look
+    bounds up several times per search.
+    """
 
     kernel_size: Bound = field(default_factory=lambda: Bound(1, 8))
     stride: Bound = field(default_factory=lambda: Bound(1, 8))
@@ -119,6 +127,26 @@ class SearchBounds:
     output_padding: Bound | None = None
     # Keep only layers that export exactly to these targets (solver.portability).
     portable_to: tuple[str, ...] = ()
+    _key: tuple[object, ...] = field(init=False, repr=False, default=())
+    _hash: int = field(init=False, repr=False, default=0)
+
+    def __post_init__(self) -> None:
+        key = (
+            *map(
+                _bound_key, (self.kernel_size, self.stride, self.dilation, self.padding, self.output_padding)
+            ),
+            self.portable_to,
+        )
+        object.__setattr__(self, "_key", key)
+        object.__setattr__(self, "_hash", hash(key))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SearchBounds):
+            return NotImplemented
+        return self._key == other._key
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def triples(self) -> Iterator[tuple[int, int, int]]:
         for k in self.kernel_size:

@@ -15,7 +15,6 @@ and a page at any offset is reached by skipping whole blocks, never by enumerati
 from __future__ import annotations
 
 import functools
-import itertools
 import math
 import operator
 from collections import defaultdict
@@ -375,17 +374,19 @@ class RankedSpace:
         if self.total <= sort_below:
             # Small spaces (the common case) are cheaper to sort than to bucket. Each option is
             # scored once per group, not once per layer it appears in.
-            reduce = math.prod if self._combine.is_product else sum
+            product = self._combine.is_product
             entries: list[tuple[int, Layer]] = []
             for per_dim in space.groups:
-                scored = [
-                    [(_shared_dim_score(objective, p, i, o), p) for p in options]
-                    for options, (i, o) in zip(per_dim, sizes, strict=True)
-                ]
-                entries.extend(
-                    (reduce(map(_first, combo)), tuple(map(_second, combo)))
-                    for combo in itertools.product(*scored)
-                )
+                # The cross product, one dimension at a time: (combined score, layer so far).
+                crossed: list[tuple[int, Layer]] = [((1 if product else 0), ())]
+                for options, (i, o) in zip(per_dim, sizes, strict=True):
+                    scored = [(_shared_dim_score(objective, p, i, o), (p,)) for p in options]
+                    crossed = (
+                        [(a * b, head + tail) for a, head in crossed for b, tail in scored]
+                        if product
+                        else [(a + b, head + tail) for a, head in crossed for b, tail in scored]
+                    )
+                entries.extend(crossed)
             entries.sort()
             self._sorted = entries
             return
