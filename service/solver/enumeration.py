@@ -273,8 +273,9 @@ def build_space(
 
 Table = dict[tuple[int, int, int], tuple[DimParams, ...]]
 # Tables are pure functions of (input, output, bounds) and small ones recur (an input size meets
-# many outputs, a nearest size many requests): kept, up to 256 options each. Callers never mutate one.
-_TABLES: Memo[Table] = Memo(max_entries=1 << 14, max_item=256)
+# many outputs, a nearest size many requests): kept, up to 64 options each (at most ~50 MB in all).
+# Callers never mutate one.
+_TABLES: Memo[Table] = Memo(max_entries=1 << 13, max_item=64)
 
 
 def _solve_pair(input_size: int, output_size: int, bounds: SearchBounds) -> Table:

@@ -101,7 +101,7 @@ def reach_any(input_size: int, target: int, bounds: SearchBounds) -> Reach:
     return _fold(_family(input_size, bounds), target)
 
 
-_FAMILIES: Memo[tuple[_Run, ...]] = Memo(max_entries=1 << 12, max_item=1024)
+_FAMILIES: Memo[tuple[_Run, ...]] = Memo(max_entries=1 << 12, max_item=64)
 
 
 def _family(input_size: int, bounds: SearchBounds) -> tuple[_Run, ...]:
