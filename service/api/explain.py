@@ -34,13 +34,8 @@ def module_name(ndim: int) -> str:
 
 
 def layer_dict(layer: Sequence[DimParams]) -> JSON:
-    return {
-        "kernel_size": [p.kernel_size for p in layer],
-        "stride": [p.stride for p in layer],
-        "padding": [p.padding for p in layer],
-        "output_padding": [p.output_padding for p in layer],
-        "dilation": [p.dilation for p in layer],
-    }
+    k, s, d, p, op = map(list, zip(*layer, strict=True))  # DimParams' field order
+    return {"kernel_size": k, "stride": s, "padding": p, "output_padding": op, "dilation": d}
 
 
 def derivation_text(i: int, p: DimParams) -> str:

@@ -127,9 +127,12 @@ def _sizes(request: SearchQuery) -> tuple[Dims, Dims]:
     return dims(request.input_size, ndim, "input_size"), dims(request.output_size, ndim, "output_size")
 
 
-def answer_search(request: SearchQuery, budget: Budget, *, basic: bool = False) -> JSON:
+def answer_search(
+    request: SearchQuery, budget: Budget, *, basic: bool = False, bounds: SearchBounds | None = None
+) -> JSON:
     """The /v1/search answer (objective ``latency`` is verification.search_by_latency's), in the
-    full view or, with ``basic``, the basic one (views.basic_search of the full answer)."""
+    full view or, with ``basic``, the basic one (views.basic_search of the full answer).
+    ``bounds``: the request's ``search_bounds``, when the caller has them already."""
     input_size, output_size = _sizes(request)
     if request.objective == "latency":
         # Only /v1/search can measure (see api.verification); batches and solver calls cannot.
@@ -160,7 +163,7 @@ def answer_search(request: SearchQuery, budget: Budget, *, basic: bool = False) 
     result = search(
         input_size,
         output_size,
-        bounds=search_bounds(request),
+        bounds=search_bounds(request) if bounds is None else bounds,
         tie_dims=request.tie_dims,
         objective=request.objective,
         offset=request.offset,
@@ -200,7 +203,8 @@ def answer_search_batch(
     queries: Sequence[Any], budget: Budget, *, max_work: int, basic: bool = True
 ) -> list[JSON]:
     """Every item as /v1/search would answer it; the whole batch's work is capped up front."""
-    parsed: list[SearchQuery | JSON] = []
+    parsed: list[tuple[SearchQuery, SearchBounds] | JSON] = []
+    work = 0
     for query in queries:
         try:
             item = SearchQuery.model_validate(query)
@@ -208,9 +212,13 @@ def answer_search_batch(
             parsed.append(_error_item(exc))
             continue
         # An item over its own budget fails alone (as /v1/search would) and costs the batch nothing.
-        over = triple_budget_error(search_bounds(item), search_ndim(item), budget.max_triples)
-        parsed.append(item if over is None else _error_item(over))
-    work = sum(search_work(item) for item in parsed if isinstance(item, SearchQuery))
+        bounds, ndim = search_bounds(item), search_ndim(item)
+        over = triple_budget_error(bounds, ndim, budget.max_triples)
+        if over is None:
+            parsed.append((item, bounds))
+            work += bounds.triple_count * ndim  # search_work
+        else:
+            parsed.append(_error_item(over))
     if work > max_work:
         raise SolverError(
             "batch_too_large",
@@ -220,11 +228,11 @@ def answer_search_batch(
         )
     results: list[JSON] = []
     for entry in parsed:
-        if not isinstance(entry, SearchQuery):
+        if not isinstance(entry, tuple):
             results.append(entry)
             continue
         try:
-            results.append(answer_search(entry, budget, basic=basic))
+            results.append(answer_search(entry[0], budget, basic=basic, bounds=entry[1]))
         except SolverError as exc:
             results.append(_error_item(exc))
         except Exception as exc:  # one item never fails the batch

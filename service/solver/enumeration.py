@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from service.solver.errors import SolverError
+from service.solver.memo import Memo
 from service.solver.params import DimParams as DimParams  # re-exported: its home before params.py
 from service.solver.portability import option_filter
 from service.solver.sizes import Dims
@@ -107,9 +108,17 @@ def solve_dim(
     return [p for p in paddings if 2 * p - base in wanted]
 
 
-@dataclass(frozen=True, slots=True)
+def _bound_key(bound: Bound | None) -> tuple[int, int, tuple[int, ...] | None] | None:
+    return None if bound is None else (bound.lo, bound.hi, bound.values)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class SearchBounds:
-    """The search space's bounds; ``None`` for padding/output_padding means the contract's default."""
+    """The search space's bounds; ``None`` for padding/output_padding means the contract's default.
+
+    Compared and hashed by ``_key``, a tuple of plain values built once: the solver's memos look
+    bounds up several times per search.
+    """
 
     kernel_size: Bound = field(default_factory=lambda: Bound(1, 8))
     stride: Bound = field(default_factory=lambda: Bound(1, 8))
@@ -118,6 +127,26 @@ class SearchBounds:
     output_padding: Bound | None = None
     # Keep only layers that export exactly to these targets (solver.portability).
     portable_to: tuple[str, ...] = ()
+    _key: tuple[object, ...] = field(init=False, repr=False, default=())
+    _hash: int = field(init=False, repr=False, default=0)
+
+    def __post_init__(self) -> None:
+        key = (
+            *map(
+                _bound_key, (self.kernel_size, self.stride, self.dilation, self.padding, self.output_padding)
+            ),
+            self.portable_to,
+        )
+        object.__setattr__(self, "_key", key)
+        object.__setattr__(self, "_hash", hash(key))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SearchBounds):
+            return NotImplemented
+        return self._key == other._key
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def triples(self) -> Iterator[tuple[int, int, int]]:
         for k in self.kernel_size:
@@ -258,11 +287,25 @@ def build_space(
     return SearchSpace(input_size, output_size, tie_dims, tied)
 
 
-def _solve_pair(
-    input_size: int, output_size: int, bounds: SearchBounds
-) -> dict[tuple[int, int, int], tuple[DimParams, ...]]:
+Table = dict[tuple[int, int, int], tuple[DimParams, ...]]
+# Tables are pure functions of (input, output, bounds) and small ones recur (an input size meets
+# many outputs, a nearest size many requests): kept, up to 64 options each (at most ~50 MB in all).
+# Callers never mutate one.
+_TABLES: Memo[Table] = Memo(max_entries=1 << 13, max_item=64)
+
+
+def _solve_pair(input_size: int, output_size: int, bounds: SearchBounds) -> Table:
     """Every (kernel, stride, dilation) that reaches ``output_size``, with its per-dimension options."""
-    table: dict[tuple[int, int, int], tuple[DimParams, ...]] = {}
+    key = (input_size, output_size, bounds)
+    table = _TABLES.get(key)
+    if table is None:
+        table = _solve_pair_uncached(input_size, output_size, bounds)
+        _TABLES.put(key, table, sum(map(len, table.values())))
+    return table
+
+
+def _solve_pair_uncached(input_size: int, output_size: int, bounds: SearchBounds) -> Table:
+    table: Table = {}
     for k in bounds.kernel_size:
         for d in bounds.dilation:
             padding_max = bounds.padding.hi if bounds.padding is not None else d * (k - 1)

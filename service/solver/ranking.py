@@ -15,14 +15,13 @@ and a page at any offset is reached by skipping whole blocks, never by enumerati
 from __future__ import annotations
 
 import functools
-import itertools
 import math
 import operator
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
-from typing import Literal, NamedTuple
+from typing import Literal
 
 from service.solver.enumeration import DimParams, SearchSpace
 from service.solver.overlap import DimOverlap, dim_overlap, periodic_pattern
@@ -31,13 +30,16 @@ Terms = dict[str, int]
 _first, _second = operator.itemgetter(0), operator.itemgetter(1)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Objective:
     """A named ranking: ``dim_terms`` scores one dimension; lower totals rank first.
 
     ``combine`` says how dimensions combine: ``"sum"`` adds the per-dimension scores,
     ``"product"`` multiplies them (for costs that scale with ∏ kernel_size; every
     per-dimension score of a product objective is then >= 1).
+
+    Hashed and compared by identity (``eq=False``): objectives are constants, and every cached
+    score look-up hashes one.
     """
 
     name: str
@@ -335,11 +337,26 @@ class _Union:
             skip = 0
 
 
-class RankedCandidate(NamedTuple):
-    rank: int
-    score: int
-    layer: Layer
-    terms: Terms
+class RankedCandidate:
+    """One ranked layer. Its named ``terms`` are worked out when first read: a machine's basic
+    answer reads rank, score and layer only."""
+
+    __slots__ = ("_ranked", "_terms", "layer", "rank", "score")
+
+    def __init__(self, rank: int, score: int, layer: Layer, ranked: RankedSpace) -> None:
+        self.rank, self.score, self.layer = rank, score, layer
+        self._ranked: RankedSpace | None = ranked
+        self._terms: Terms | None = None
+
+    @property
+    def terms(self) -> Terms:
+        if self._terms is None:
+            assert self._ranked is not None
+            self._terms, self._ranked = self._ranked.terms(self.layer), None
+        return self._terms
+
+    def __repr__(self) -> str:
+        return f"RankedCandidate(rank={self.rank}, score={self.score}, layer={self.layer!r})"
 
 
 class RankedSpace:
@@ -350,10 +367,6 @@ class RankedSpace:
         self.objective = objective
         self.total = space.total
         self._combine = _Combine(objective.combine == "product")
-        # Square sizes share options across dimensions: score each distinct option once.
-        self._terms: dict[tuple[DimParams, int, int], Terms] = {}
-        self._scores: dict[tuple[DimParams, int, int], int] = {}
-        score = self._dim_score
 
         sizes = list(zip(space.input_size, space.output_size, strict=True))
         self._sorted: list[tuple[int, Layer]] | None = None
@@ -361,24 +374,26 @@ class RankedSpace:
         if self.total <= sort_below:
             # Small spaces (the common case) are cheaper to sort than to bucket. Each option is
             # scored once per group, not once per layer it appears in.
-            reduce = math.prod if self._combine.is_product else sum
+            product = self._combine.is_product
             entries: list[tuple[int, Layer]] = []
             for per_dim in space.groups:
-                scored = [
-                    [(score(p, i, o), p) for p in options]
-                    for options, (i, o) in zip(per_dim, sizes, strict=True)
-                ]
-                entries.extend(
-                    (reduce(map(_first, combo)), tuple(map(_second, combo)))
-                    for combo in itertools.product(*scored)
-                )
+                # The cross product, one dimension at a time: (combined score, layer so far).
+                crossed: list[tuple[int, Layer]] = [((1 if product else 0), ())]
+                for options, (i, o) in zip(per_dim, sizes, strict=True):
+                    scored = [(_shared_dim_score(objective, p, i, o), (p,)) for p in options]
+                    crossed = (
+                        [(a * b, head + tail) for a, head in crossed for b, tail in scored]
+                        if product
+                        else [(a + b, head + tail) for a, head in crossed for b, tail in scored]
+                    )
+                entries.extend(crossed)
             entries.sort()
             self._sorted = entries
             return
         products = [
             _Product(
                 [
-                    _Leaf([(score(p, i, o), p) for p in options])
+                    _Leaf([(_shared_dim_score(objective, p, i, o), p) for p in options])
                     for options, (i, o) in zip(per_dim, sizes, strict=True)
                 ],
                 self._combine,
@@ -390,7 +405,7 @@ class RankedSpace:
     def page(self, *, offset: int = 0, limit: int = 10) -> list[RankedCandidate]:
         if self._sorted is not None:
             return [
-                RankedCandidate(offset + n + 1, score, layer, self.terms(layer))
+                RankedCandidate(offset + n + 1, score, layer, self)
                 for n, (score, layer) in enumerate(self._sorted[offset : offset + limit])
             ]
         if self._root is None or limit <= 0:
@@ -408,7 +423,7 @@ class RankedSpace:
                 continue
             skip = max(0, offset - rank)
             for layer in islice(root.layers_with(score, skip), limit - len(found)):
-                found.append(RankedCandidate(rank + skip + 1, score, layer, self.terms(layer)))
+                found.append(RankedCandidate(rank + skip + 1, score, layer, self))
                 skip += 1
             if len(found) == limit:
                 break
@@ -430,25 +445,11 @@ class RankedSpace:
             step *= 8
             cap = root.low + step
 
-    def _dim_terms(self, params: DimParams, i: int, o: int) -> Terms:
-        key = (params, i, o)
-        terms = self._terms.get(key)
-        if terms is None:
-            terms = self._terms[key] = _shared_dim_terms(self.objective, params, i, o)
-        return terms
-
-    def _dim_score(self, params: DimParams, i: int, o: int) -> int:
-        key = (params, i, o)
-        score = self._scores.get(key)
-        if score is None:
-            score = self._scores[key] = sum(self._dim_terms(params, i, o).values())
-        return score
-
     def terms(self, layer: Layer) -> Terms:
         """The objective's named terms of one layer, combined over its dimensions (an objective
         names the same terms in every dimension)."""
         per_dim = [
-            self._dim_terms(params, i, o)
+            _shared_dim_terms(self.objective, params, i, o)
             for params, i, o in zip(layer, self.space.input_size, self.space.output_size, strict=True)
         ]
         reduce = math.prod if self._combine.is_product else sum
@@ -460,6 +461,12 @@ def _shared_dim_terms(objective: Objective, params: DimParams, input_size: int, 
     """An objective's terms for one dimension: a pure function, so shared across requests (the
     same layer options recur across sizes and queries). Callers never mutate the result."""
     return objective.dim_terms(params, input_size, output_size)
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _shared_dim_score(objective: Objective, params: DimParams, input_size: int, output_size: int) -> int:
+    """The sum of ``_shared_dim_terms``: one cache look-up per option of every ranked space."""
+    return sum(_shared_dim_terms(objective, params, input_size, output_size).values())
 
 
 def rank_space(

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from service.solver.enumeration import Bound, SearchBounds
+from service.solver.memo import Memo
 
 
 class _Run(NamedTuple):
@@ -97,7 +98,20 @@ def reach_any(input_size: int, target: int, bounds: SearchBounds) -> Reach:
     >>> reach_any(3, 150, SearchBounds())
     Reach(exact=False, below=31, above=None)
     """
-    return _fold(_family_runs(input_size, bounds), target)
+    return _fold(_family(input_size, bounds), target)
+
+
+_FAMILIES: Memo[tuple[_Run, ...]] = Memo(max_entries=1 << 12, max_item=64)
+
+
+def _family(input_size: int, bounds: SearchBounds) -> tuple[_Run, ...]:
+    """``_family_runs``, kept when few: they depend on the input size and the bounds, not on the
+    target, so requests from one input size share them."""
+    runs = _FAMILIES.get((input_size, bounds))
+    if runs is None:
+        runs = tuple(_family_runs(input_size, bounds))
+        _FAMILIES.put((input_size, bounds), runs, len(runs))
+    return runs
 
 
 def _family_runs(input_size: int, bounds: SearchBounds) -> Iterator[_Run]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 
 from service.solver.enumeration import Bound, SearchBounds, build_space
@@ -75,6 +76,73 @@ def search(
     >>> result.total, result.candidates[0].layer[0]
     (15, DimParams(kernel_size=2, stride=2, dilation=1, padding=0, output_padding=0))
     """
+    ranked = _ranked(input_size, output_size, bounds, tie_dims, objective, budget)
+    if ranked.total:
+        return SearchResult(ranked, ranked.page(offset=offset, limit=limit))
+    if bounds.portable_to:
+        unfiltered = _ranked(
+            input_size, output_size, replace(bounds, portable_to=()), tie_dims, objective, budget
+        )
+        if unfiltered.total:
+            best = unfiltered.page(limit=1)[0].layer
+            refusals = [
+                f"{target}: {v.reason}"
+                for target in bounds.portable_to
+                if (v := verdict(target, best)).reason is not None
+            ]
+            reason = (
+                f"{unfiltered.total} layers map {list(input_size)} to {list(output_size)} within the bounds, "
+                f"but none exports exactly to {', '.join(bounds.portable_to)}; the best of them: "
+                + "; ".join(refusals)
+            )
+            return SearchResult(ranked, [], reason)
+    reason, sizes = _explain_empty(input_size, output_size, bounds, tie_dims=tie_dims)
+    nearest: list[NearestSize] = []
+    for direction, size in sizes:
+        example = _best(input_size, size, bounds, tie_dims, objective, budget)
+        if example is None and len(set(size)) == 1:
+            # portable_to: the nearest size PyTorch reaches may port nowhere; the nearest portable
+            # one lies further out (its layers are a subset). Square sizes step outwards.
+            step = -1 if direction == "below" else 1
+            for value in range(size[0] + step, max(size[0] + step * NEAREST_PORTABLE_STEPS, 0), step):
+                size = (value,) * len(size)
+                example = _best(input_size, size, bounds, tie_dims, objective, budget)
+                if example is not None:
+                    break
+        if example is not None:  # else no portable size within reach: none offered
+            nearest.append(NearestSize(direction, size, example))
+    return SearchResult(ranked, [], reason, nearest)
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _best(
+    input_size: Dims,
+    output_size: Dims,
+    bounds: SearchBounds,
+    tie_dims: bool,
+    objective: str | Objective,
+    budget: Budget,
+) -> RankedCandidate | None:
+    """The first layer of a ranked space, or None: a nearest size's example. A pure function of
+    its arguments, cached: neighbouring requests (one input size, many unreachable outputs) share
+    their nearest sizes."""
+    page = _ranked(input_size, output_size, bounds, tie_dims, objective, budget).page(limit=1)
+    if not page:
+        return None
+    _ = page[0].terms  # worked out now, so the cache keeps the candidate, not its ranked space
+    return page[0]
+
+
+def _ranked(
+    input_size: Dims,
+    output_size: Dims,
+    bounds: SearchBounds,
+    tie_dims: bool,
+    objective: str | Objective,
+    budget: Budget,
+) -> RankedSpace:
+    """The ranked space alone: what a search's own fallbacks (the unfiltered count, the nearest
+    sizes' examples) need, without explaining an empty one in turn."""
     space = build_space(
         input_size,
         output_size,
@@ -84,59 +152,7 @@ def search(
         max_options=budget.max_options,
         max_work=budget.max_work,
     )
-    ranked = rank_space(space, objective)
-    if ranked.total:
-        return SearchResult(ranked, ranked.page(offset=offset, limit=limit))
-    if bounds.portable_to:
-        unfiltered = replace(bounds, portable_to=())
-        everything = search(
-            input_size,
-            output_size,
-            bounds=unfiltered,
-            tie_dims=tie_dims,
-            objective=objective,
-            limit=1,
-            budget=budget,
-        )
-        if everything.total:
-            best = everything.candidates[0].layer
-            refusals = [
-                f"{target}: {v.reason}"
-                for target in bounds.portable_to
-                if (v := verdict(target, best)).reason is not None
-            ]
-            reason = (
-                f"{everything.total} layers map {list(input_size)} to {list(output_size)} within the bounds, "
-                f"but none exports exactly to {', '.join(bounds.portable_to)}; the best of them: "
-                + "; ".join(refusals)
-            )
-            return SearchResult(ranked, [], reason)
-    reason, sizes = _explain_empty(input_size, output_size, bounds, tie_dims=tie_dims)
-    nearest: list[NearestSize] = []
-    for direction, size in sizes:
-        example = search(
-            input_size, size, bounds=bounds, tie_dims=tie_dims, objective=objective, limit=1, budget=budget
-        )
-        if not example.candidates and len(set(size)) == 1:
-            # portable_to: the nearest size PyTorch reaches may port nowhere; the nearest portable
-            # one lies further out (its layers are a subset). Square sizes step outwards.
-            step = -1 if direction == "below" else 1
-            for value in range(size[0] + step, max(size[0] + step * NEAREST_PORTABLE_STEPS, 0), step):
-                size = (value,) * len(size)
-                example = search(
-                    input_size,
-                    size,
-                    bounds=bounds,
-                    tie_dims=tie_dims,
-                    objective=objective,
-                    limit=1,
-                    budget=budget,
-                )
-                if example.candidates:
-                    break
-        if example.candidates:  # else no portable size within reach: none offered
-            nearest.append(NearestSize(direction, size, example.candidates[0]))
-    return SearchResult(ranked, [], reason, nearest)
+    return rank_space(space, objective)
 
 
 NEAREST_PORTABLE_STEPS = 64

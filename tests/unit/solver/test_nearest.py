@@ -112,3 +112,14 @@ def test_reach_any_is_the_union_over_the_family(
         max((v for v in reachable if v < o), default=None),
         min((v for v in reachable if v > o), default=None),
     )
+
+
+def test_a_nearest_size_that_ports_nowhere_ends_the_search() -> None:
+    # Keras ports no stride > 1 with dilation 2, and padding 4 leaves stride 1 far below 256: the
+    # nearest sizes' own searches are empty too. They are not explained in turn (that recursed
+    # without end, a RecursionError); the answer offers no nearest size.
+    bounds = SearchBounds(dilation=Bound(2, 2), padding=Bound(4, 4), portable_to=("keras",))
+    result = search((27, 27), (256, 256), bounds=bounds, objective="conventional")
+    assert result.total == 0
+    assert result.reason is not None
+    assert result.nearest == []
