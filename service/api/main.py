@@ -109,6 +109,7 @@ def _document_common_answers(app: FastAPI) -> None:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    logging.captureWarnings(True)  # warnings become JSON log lines like everything else
     # FastAPIOffline: /docs loads Swagger UI from the package, not a CDN; /redoc is routes/pages.py's.
     app = FastAPIOffline(
         redoc_url=None,

@@ -6,14 +6,18 @@ import logging.config
 from typing import Any
 
 from pythonjsonlogger.core import RESERVED_ATTRS
-from pythonjsonlogger.json import JsonFormatter
+from pythonjsonlogger.orjson import OrjsonFormatter
 
 
-def json_formatter() -> JsonFormatter:
-    """Every record one JSON object: time, level, logger, message, and the record's extra fields."""
-    return JsonFormatter(
-        "%(asctime)s %(levelname)s %(name)s %(message)s",
-        rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+def json_formatter() -> OrjsonFormatter:
+    """Every record one JSON object: time, level, logger, message, and the record's extra fields.
+    orjson encodes them: the access log writes one per request, and the standard library's encoder
+    cost about a third of a /healthz answer."""
+    return OrjsonFormatter(
+        "%(levelname)s %(name)s %(message)s",
+        # ISO 8601 in UTC, with the zone: "2026-12-03T18:11:08.281000+00:00".
+        timestamp="time",
+        rename_fields={"levelname": "level", "name": "logger"},
         # uvicorn adds an ANSI-coloured copy of its messages: noise in a JSON line.
         reserved_attrs=[*RESERVED_ATTRS, "color_message"],
     )
@@ -28,6 +32,8 @@ def logging_config(level: str) -> dict[str, Any]:
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json"}},
         "loggers": {
             "": {"handlers": ["stderr"], "level": level.upper()},
+            # Python's warnings, once captured (logging.captureWarnings), as JSON lines too.
+            "py.warnings": {"level": "WARNING"},
             # Our middleware logs each request with its id; uvicorn's access log would repeat it.
             "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
             "uvicorn": {"level": level.upper()},

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import logging
 import os
 import time
@@ -109,6 +110,19 @@ def internal_error_body(rid: str) -> bytes:
     )
 
 
+# The labelled children, looked up once per (route, method, status): `labels()` takes a lock and
+# builds a key on every call, a visible share of a /healthz answer. Label values are bounded
+# (route templates, methods, statuses), so is the cache.
+@functools.lru_cache(maxsize=4096)
+def _request_counter(route: str, method: str, status: int) -> Any:
+    return REQUESTS.labels(route, method, str(status))
+
+
+@functools.lru_cache(maxsize=1024)
+def _latency_histogram(route: str) -> Any:
+    return LATENCY.labels(route)
+
+
 def _route_of(scope: Scope, status: int) -> str:
     """The matched route's path template (bounded label values), or "unmatched".
 
@@ -174,8 +188,8 @@ class ObservabilityMiddleware:
         finally:
             elapsed = time.perf_counter() - began
             route = _route_of(scope, status)
-            REQUESTS.labels(route, scope["method"], str(status)).inc()
-            LATENCY.labels(route).observe(elapsed)
+            _request_counter(route, scope["method"], status).inc()
+            _latency_histogram(route).observe(elapsed)
             if access_log.isEnabledFor(logging.INFO):
                 access_log.info(
                     "request",

@@ -24,6 +24,7 @@ from service.worker.executor import Executor
 
 
 def create_worker_app(settings: WorkerSettings | None = None) -> FastAPI:
+    logging.captureWarnings(True)  # warnings become JSON log lines like everything else
     settings = settings or get_worker_settings()
 
     @asynccontextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -50,3 +51,6 @@ def test_access_log_is_json_with_the_request_id(client: TestClient, caplog: pyte
     assert line["request_id"] == "trace-me"
     assert line["level"] == "INFO"
     assert line["path"] == "/healthz"
+    # ISO 8601 with the zone, as log pipelines parse it.
+    stamp = datetime.fromisoformat(line["time"])
+    assert stamp.utcoffset() is not None
