@@ -16,6 +16,9 @@ MAX_CHANNELS = 1 << 16
 MAX_BATCH_SIZE = 1 << 16
 MAX_RANGE_VALUES = 256
 MAX_LIMIT = 1000
+# The largest integer every JSON parser reads exactly (a double's 53 bits); a page past the end is
+# simply empty.
+MAX_OFFSET = (1 << 53) - 1
 MAX_SHAPE_BATCH = 10_000
 MAX_SEARCH_BATCH = 1_000
 # Verification runs real tensors: at most this many layers per request, and at most this many

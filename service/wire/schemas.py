@@ -14,6 +14,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    JsonValue,
     PlainSerializer,
     PlainValidator,
     StrictBool,
@@ -114,6 +115,9 @@ _BATCH_VIEW_DESCRIPTION = (
     "The view of every item's answer, set once for the batch: `basic` (the default for batches) or "
     "`full`. Items themselves take no `view`."
 )
+
+
+ChannelCount = Annotated[StrictInt, Field(ge=1, le=limits.MAX_CHANNELS)]
 
 
 class ChannelContext(BaseModel):
@@ -476,7 +480,9 @@ class SearchQuery(ChannelContext, LayerBounds):
     )
     objective: ObjectiveName = Field("balanced", description="Named ranking; see GET /v1/info for the set.")
     limit: StrictInt = Field(10, ge=1, le=limits.MAX_LIMIT, description="Page size.")
-    offset: StrictInt = Field(0, ge=0, description="Rank of the page's first candidate, minus one.")
+    offset: StrictInt = Field(
+        0, ge=0, le=limits.MAX_OFFSET, description="Rank of the page's first candidate, minus one."
+    )
     verify: Literal["none", "meta", "device"] = Field(
         "none", description="Attach a verification result to each candidate (see /v1/verify)."
     )
@@ -801,7 +807,7 @@ class PlanRequest(ChannelContext, LayerBounds):
         "layers and square intermediate sizes). false: every parameter free per dimension, each "
         "dimension planned on its own (not with objective `cost`, whose MACs multiply across them).",
     )
-    channels: list[Annotated[StrictInt, Field(ge=1, le=limits.MAX_CHANNELS)]] | None = Field(
+    channels: list[ChannelCount] | None = Field(
         None,
         min_length=2,
         max_length=limits.MAX_PLAN_LAYERS + 1,
@@ -919,12 +925,27 @@ class SearchBatchResponse(BaseModel):
     )
 
 
+# Exactly one of `layer` and `layers`, as the validator says (null counts as absent).
+_ONE_OF_LAYER_OR_LAYERS: list[JsonValue] = [
+    {
+        "required": [given],
+        "properties": {given: {"type": kind}},
+        "not": {"required": [other], "properties": {other: {"type": other_kind}}},
+    }
+    for given, kind, other, other_kind in (
+        ("layer", "object", "layers", "array"),
+        ("layers", "array", "layer", "object"),
+    )
+]
+
+
 class ExportRequest(ChannelContext):
     """A layer (or a plan's layers) written for one export target."""
 
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
+            "oneOf": _ONE_OF_LAYER_OR_LAYERS,
             "examples": [
                 {
                     "input_size": 7,
@@ -933,7 +954,7 @@ class ExportRequest(ChannelContext):
                     "in_channels": 8,
                     "out_channels": 4,
                 },
-            ]
+            ],
         },
     )
 
@@ -946,7 +967,7 @@ class ExportRequest(ChannelContext):
         description="A plan's layers in order; every layer maps in_channels to out_channels except as "
         "`channels` says.",
     )
-    channels: list[StrictInt] | None = Field(
+    channels: list[ChannelCount] | None = Field(
         None,
         min_length=2,
         max_length=limits.MAX_PLAN_LAYERS + 1,

@@ -24,6 +24,8 @@ CROSS_FIELD_RULES = frozenset(
         "invalid_request",  # as a detail's rule (not its code): the channel schedule's length and groups
         "range_order",  # a range's min above its max
         "too_large_to_draw",  # /v1/overlap.svg's picture budget
+        "invalid_layer",  # /v1/export of a layer torch refuses (output_padding against stride, ...)
+        "not_portable",  # a plan whose layers cannot port to the asked target
     }
 )
 

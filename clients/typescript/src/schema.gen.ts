@@ -618,7 +618,11 @@ export interface components {
              * @enum {string}
              */
             target: "onnx" | "jax" | "keras";
-        };
+        } & ({
+            layer: Record<string, never>;
+        } | {
+            layers: unknown[];
+        });
         /** ExportResponse */
         ExportResponse: {
             /**
