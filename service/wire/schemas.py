@@ -929,13 +929,10 @@ class SearchBatchResponse(BaseModel):
 _ONE_OF_LAYER_OR_LAYERS: list[JsonValue] = [
     {
         "required": [given],
-        "properties": {given: {"type": kind}},
-        "not": {"required": [other], "properties": {other: {"type": other_kind}}},
+        "properties": {given: {"not": {"type": "null"}}},
+        "not": {"required": [other], "properties": {other: {"not": {"type": "null"}}}},
     }
-    for given, kind, other, other_kind in (
-        ("layer", "object", "layers", "array"),
-        ("layers", "array", "layer", "object"),
-    )
+    for given, other in (("layer", "layers"), ("layers", "layer"))
 ]
 
 

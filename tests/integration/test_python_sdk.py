@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -368,27 +371,56 @@ def test_views_are_sent_only_when_set_and_parse_both_ways(service_url: str) -> N
         assert batch[0].candidates[0].snippet == whole.candidates[0].snippet
 
 
-def test_a_timed_out_verify_is_not_sent_again(service_url: str) -> None:
-    # A read timeout far shorter than any answer: the server got the request and may run it.
-    timeout = httpx.Timeout(10.0, read=1e-6)
+@contextlib.contextmanager
+def silent_server() -> Iterator[str]:
+    """A real socket on 127.0.0.1 that accepts connections and reads requests but never answers:
+    every read times out, whatever the machine's speed (a fast service sometimes answered within
+    the timeout, which made this test flaky)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    held: list[socket.socket] = []
+    stopping = threading.Event()
+
+    def accept() -> None:
+        while not stopping.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            held.append(connection)
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stopping.set()
+        thread.join(5)
+        for connection in held:
+            connection.close()
+        listener.close()
+
+
+def test_a_timed_out_verify_is_not_sent_again() -> None:
+    # The server got the request and may be running it: a timed-out verify is not sent again.
+    timeout = httpx.Timeout(10.0, read=0.2)
     layers = [{"kernel_size": 4, "stride": 2, "padding": 1}]
     sent: list[httpx.Request] = []
-    with Client(service_url, timeout=timeout, max_retries=2, http_client=counting_client(sent)) as client:
-        with pytest.raises(APITimeoutError):
-            client.verify(7, layers)  # type: ignore[list-item]
-        assert len(sent) == 1
-        with pytest.raises(APITimeoutError):
-            client.search(7, 14)
-        assert len(sent) == 1 + 3  # an idempotent read is retried
-    sent.clear()
-    with Client(
-        service_url, timeout=timeout, max_retries=1, retry_verify=True, http_client=counting_client(sent)
-    ) as client:
-        with pytest.raises(APITimeoutError):
-            # Timed runs (never answered from the worker's result cache, unlike the layer above,
-            # which the server ran and cached after the first call's timeout).
-            client.verify(7, layers, timing=True, repeats=20, in_channels=64, out_channels=64)  # type: ignore[list-item]
-        assert len(sent) == 2  # the caller asked for it
+    with silent_server() as url:
+        with Client(url, timeout=timeout, max_retries=2, http_client=counting_client(sent)) as client:
+            with pytest.raises(APITimeoutError):
+                client.verify(7, layers)  # type: ignore[list-item]
+            assert len(sent) == 1
+            with pytest.raises(APITimeoutError):
+                client.search(7, 14)
+            assert len(sent) == 1 + 3  # an idempotent read is retried
+        sent.clear()
+        with Client(
+            url, timeout=timeout, max_retries=1, retry_verify=True, http_client=counting_client(sent)
+        ) as client:
+            with pytest.raises(APITimeoutError):
+                client.verify(7, layers)  # type: ignore[list-item]
+            assert len(sent) == 2  # the caller asked for it
 
 
 def test_a_verify_that_never_reached_the_server_is_retried() -> None:

@@ -619,9 +619,9 @@ export interface components {
              */
             target: "onnx" | "jax" | "keras";
         } & ({
-            layer: Record<string, never>;
+            layer: unknown;
         } | {
-            layers: unknown[];
+            layers: unknown;
         });
         /** ExportResponse */
         ExportResponse: {
