@@ -24,6 +24,13 @@ class Settings(BaseSettings):
     shutdown_timeout_s: int = Field(
         20, gt=0, description="On SIGTERM, how long in-flight requests may finish before exit."
     )
+    max_concurrent_requests: int = Field(
+        2,
+        ge=1,
+        le=1024,
+        description="Answering requests (/v1/...) run at once per process; the rest wait their turn, so "
+        "/healthz, /readyz and /metrics stay prompt under load.",
+    )
     max_body_bytes: int = Field(
         8 * 1024 * 1024, ge=1024, description="Largest request body; over it, 413 `body_too_large`."
     )

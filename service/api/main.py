@@ -18,6 +18,7 @@ from service import __version__
 from service.api.config import Settings, get_settings, split_list
 from service.api.routes import ROUTERS
 from service.http.auth import KeyMiddleware, KeyStore
+from service.http.concurrency import ConcurrencyLimitMiddleware
 from service.http.errors import install_error_handlers
 from service.http.limits_middleware import BodyLimitMiddleware
 from service.http.metrics import ObservabilityMiddleware, watch_event_loop_lag
@@ -125,6 +126,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     _document_common_answers(app)
     settings = app.state.settings
+    # Innermost of the limits: a request waits for a slot only once its body has arrived.
+    app.add_middleware(ConcurrencyLimitMiddleware, limit=settings.max_concurrent_requests)
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=settings.max_body_bytes, timeout_s=settings.body_timeout_s
     )
