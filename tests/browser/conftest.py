@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, expect, sync_playwright
 
-from tests.integration.conftest import free_port, start, stop
+from tests.integration.conftest import service_url  # noqa: F401 (the fixture base_url builds on)
 
 CHROMIUM = os.environ.get("TCONV_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
@@ -54,12 +54,9 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="session")
-def base_url() -> Iterator[str]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    process = start(["-m", "service", "--host", "127.0.0.1", "--port", str(port)], url)
-    yield url
-    stop(process)
+def base_url(service_url: str) -> str:  # noqa: F811 (pytest passes the imported fixture)
+    # The integration tests' real `python -m service` process (one per session, stateless).
+    return service_url
 
 
 @dataclass
