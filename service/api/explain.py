@@ -22,6 +22,7 @@ from service.solver.overlap import DimOverlap, combine, dim_overlap, periodic_pa
 from service.solver.portability import ALL_EXACT, portability
 from service.solver.ranking import artifacts
 from service.solver.sizes import Dims, formula
+from service.wire.schemas import LayerOut
 
 LAYER_FIELDS = ("kernel_size", "stride", "padding", "output_padding", "dilation")
 DEFAULTS = {"stride": 1, "padding": 0, "output_padding": 0, "dilation": 1}
@@ -31,6 +32,10 @@ JSON = dict[str, Any]
 
 def module_name(ndim: int) -> str:
     return f"ConvTranspose{ndim}d"
+
+
+def layer_out(layer: Sequence[DimParams]) -> LayerOut:
+    return LayerOut(**layer_dict(layer))
 
 
 def layer_dict(layer: Sequence[DimParams]) -> JSON:

@@ -6,9 +6,9 @@ import time
 
 from fastapi import HTTPException
 
+from service.api.answers.search import answer_search
 from service.api.config import Settings
 from service.api.explain import JSON
-from service.api.search_answers import answer_search
 from service.http.metrics import observe_verification
 from service.solver.errors import SolverError
 from service.solver.search import Budget

@@ -1,7 +1,7 @@
 """ModelResponse: an answer serialised once, straight to JSON bytes.
 
 Answers are either pydantic models (serialised by pydantic-core) or the JSON-ready dicts of
-the hot paths (explain.py, shape_answers.py; serialised by orjson). FastAPI's default path
+the hot paths (explain.py, answers/shape.py; serialised by orjson). FastAPI's default path
 would dump a returned model to a dict, validate it again against ``response_model`` and
 encode it a second time; the answers are built by our own code from typed values, so
 re-validating them proves nothing (tests validate the dicts against the models instead).
@@ -27,7 +27,7 @@ class ModelResponse(JSONResponse):
             return content.model_dump_json().encode()
         if isinstance(content, dict):
             return dumps(content)
-        if isinstance(content, bytes):  # encoded already (shape_answers.shape_batch_json)
+        if isinstance(content, bytes):  # encoded already (answers.shape.shape_batch_json)
             return content
         raise TypeError(f"ModelResponse needs a model, a dict or bytes, got {type(content).__name__}")
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from service.api.search_answers import answer_search, answer_search_batch
+from service.api.answers.search import answer_search, answer_search_batch
 from service.solver.errors import SolverError
 from service.solver.search import Budget
 from service.wire.schemas import SearchQuery

@@ -13,10 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from service.api.answers.search import answer_search
+from service.api.answers.shape import SHAPE_ITEM, answer_shape_batch, shape_answer
 from service.api.explain import cost_dict, overlap_dict
 from service.api.gc_pause import gc_paused
-from service.api.search_answers import answer_search
-from service.api.shape_answers import SHAPE_ITEM, answer_shape_batch, shape_answer
 from service.solver import limits
 from service.solver.cost import layer_cost
 from service.solver.enumeration import DimParams

@@ -11,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from service.api import search_answers
+from service.api.answers import search as search_answers
 from service.api.config import Settings
 from service.api.main import create_app
 from service.solver.cost import layer_cost

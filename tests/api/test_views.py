@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.api.search_answers import answer_search
-from service.api.shape_answers import shape_answer
-from service.api.views import basic_invert, basic_plan, basic_search, basic_shape
+from service.api.answers.search import answer_search
+from service.api.answers.shape import shape_answer
+from service.api.answers.views import basic_invert, basic_plan, basic_search, basic_shape
 from service.solver.search import Budget
 from service.wire.schemas import (
     InvertBasicResponse,

@@ -4,9 +4,9 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from service.api.admission import check_search_batch
+from service.api.answers.search import search_batch_json
+from service.api.answers.shape import shape_batch_json
 from service.api.deps import budget_of, settings_of
-from service.api.search_answers import search_batch_json
-from service.api.shape_answers import shape_batch_json
 from service.http.responses import ModelResponse
 from service.http.routing import OrjsonRoute
 from service.wire.schemas import (

@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
-from service.api.export_answers import answer_export
+from service.api.answers.export import answer_export
 from service.http.responses import ModelResponse
 from service.http.routing import OrjsonRoute
 from service.wire.schemas import ErrorResponse, ExportRequest, ExportResponse

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from service.api.answers import answer_invert
+from service.api.answers.invert import answer_invert
 from service.http.responses import ModelResponse
 from service.http.routing import OrjsonRoute
 from service.wire.schemas import ErrorResponse, InvertBasicResponse, InvertRequest, InvertResponse

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from service.api.shape_answers import shape_answer
+from service.api.answers.shape import shape_answer
 from service.api.svg import drawing_limit_error, overlap_svg
 from service.solver.enumeration import DimParams
 from service.solver.errors import SolverError

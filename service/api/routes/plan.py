@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from service.api.answers import answer_plan
+from service.api.answers.plan import answer_plan
 from service.api.deps import settings_of
 from service.api.explain import JSON
 from service.api.gc_pause import gc_paused

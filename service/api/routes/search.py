@@ -3,10 +3,10 @@
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
+from service.api.answers.search import answer_search, search_work
+from service.api.answers.views import basic_search
 from service.api.deps import budget_of, settings_of, verifier_of
-from service.api.search_answers import answer_search, search_work
 from service.api.verification import attach_verification, search_by_latency
-from service.api.views import basic_search
 from service.http.metrics import CANDIDATES, SEARCH_SPACE, request_id
 from service.http.responses import ModelResponse
 from service.http.routing import OrjsonRoute

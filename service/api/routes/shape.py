@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from service.api.answers import answer_shape
+from service.api.answers.shape import answer_shape
 from service.http.responses import ModelResponse
 from service.http.routing import OrjsonRoute
 from service.wire.schemas import ErrorResponse, ShapeBasicResponse, ShapeRequest, ShapeResponse

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from service.api.answers.views import basic_search
 from service.api.dims import dims, ndim_of
 from service.api.explain import (
     JSON,
@@ -25,7 +26,6 @@ from service.api.explain import (
     snippet,
 )
 from service.api.gc_pause import gc_paused
-from service.api.views import basic_search
 from service.http.errors import batch_item_error, internal_error_item, validation_error_item
 from service.http.responses import dumps
 from service.solver.enumeration import SearchBounds, triple_budget_error

@@ -26,7 +26,7 @@ from service.solver.enumeration import DimParams
 from service.solver.errors import SolverError
 from service.solver.rules import LayerChecks, RuleViolation, check_layers, violations_of
 from service.solver.sizes import Dims, LayerStack, formula, stack_layers
-from service.wire.schemas import Dtype, ShapeQuery
+from service.wire.schemas import Dtype, ShapeQuery, ShapeRequest
 
 _Size = Annotated[StrictInt, Field(ge=1, le=limits.MAX_SIZE)]
 _Kernel = Annotated[StrictInt, Field(ge=1, le=limits.MAX_KERNEL_SIZE)]
@@ -204,3 +204,8 @@ def shape_batch_json(queries: Sequence[Any], *, basic: bool = True) -> bytes:
     paused (see gc_pause.py), so it never scans them."""
     with gc_paused():
         return dumps({"results": answer_shape_batch(queries, basic=basic)})
+
+
+def answer_shape(request: ShapeRequest) -> JSON:
+    """The /v1/shape answer, a dict shaped as ShapeResponse or ShapeBasicResponse."""
+    return shape_answer(request.model_dump(exclude={"view"}), basic=request.view == "basic")
