@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from service.solver.cancel import checkpoint
 from service.solver.enumeration import Bound, DimParams, SearchBounds
 from service.solver.errors import SolverError
 from service.solver.overlap import overlap_work
@@ -243,6 +244,7 @@ class _Planner:
         return found
 
     def _charge_work(self, transitions: int) -> None:
+        checkpoint()
         self.edges += transitions
         if self.edges > self.max_edges:
             raise SolverError(
