@@ -16,8 +16,8 @@ from starlette.middleware.cors import CORSMiddleware
 
 from service import __version__
 from service.api.config import Settings, get_settings, split_list
-from service.api.routes import ROUTERS
-from service.http.auth import KeyMiddleware, KeyStore
+from service.api.routes import ROUTERS, ops
+from service.http.auth import KeyMiddleware, KeyStore, protected
 from service.http.concurrency import ConcurrencyLimitMiddleware
 from service.http.errors import install_error_handlers
 from service.http.limits_middleware import BodyLimitMiddleware
@@ -135,8 +135,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     keys = KeyStore.from_files(split_list(settings.api_keys), settings.api_keys_file)
     if not keys:
         _log.warning("no API keys configured (TCONV_API_KEYS, TCONV_API_KEYS_FILE): every path is open")
-    app.add_middleware(KeyMiddleware, keys=keys, open_paths=split_list(settings.open_paths), realm="tconv")
-    if origins := split_list(settings.cors_origins):
+    open_paths = split_list(settings.open_paths)
+    app.add_middleware(KeyMiddleware, keys=keys, open_paths=open_paths, realm="tconv")
+    origins = split_list(settings.cors_origins)
+    if origins:
         # Outside the keys: a browser's preflight carries no credentials and must still succeed.
         app.add_middleware(
             CORSMiddleware,
@@ -146,5 +148,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["X-Request-ID", "Server-Timing", "Retry-After"],
             max_age=600,
         )
-    app.add_middleware(ObservabilityMiddleware)  # outermost: it sees (and counts) the 401s and 413s too
+    # Outermost: it sees (and counts) the 401s and 413s too. /healthz is answered there, unless a
+    # key is required for it.
+    fixed = {} if keys and protected("/healthz", open_paths) else {"/healthz": ops.HEALTHY}
+    app.add_middleware(ObservabilityMiddleware, fixed=fixed, cors=bool(origins))
     return app
