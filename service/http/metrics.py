@@ -146,11 +146,14 @@ def _route_of(scope: Scope, status: int) -> str:
     The router records the API routes it picks in the scope, which the middleware sees afterwards.
     The docs pages and static files are plain routes it does not record: answered (< 400), their
     path is the label (a fixed set); anything else that matched nothing stays "unmatched", so
-    random paths cannot grow the label set.
+    random paths cannot grow the label set. A request cancelled while queued is "queued".
     """
     route = scope.get("route")
     if route is not None:
         return str(getattr(route, "path", "unmatched"))
+    if status == CLIENT_GONE:
+        # Cancelled before routing: the one thing a request awaits there is its turn.
+        return "queued"
     return str(scope["path"]) if status < 400 else "unmatched"
 
 

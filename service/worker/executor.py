@@ -13,6 +13,7 @@ import time
 import anyio.to_thread
 from cachetools import LRUCache
 
+from service.solver.cancel import checkpoint
 from service.wire.schemas import VerificationOut, VerifyRequest, VerifyResponse
 from service.worker import runner
 from service.worker.config import WorkerSettings
@@ -50,8 +51,17 @@ class Executor:
         except TimeoutError:
             results = [self._late(device)] * len(request.layers)
         else:
+            work = asyncio.ensure_future(anyio.to_thread.run_sync(self._run_all, request, device, deadline))
             try:
-                results = await anyio.to_thread.run_sync(self._run_all, request, device, deadline)
+                results = await asyncio.shield(work)
+            except asyncio.CancelledError:
+                # The caller left. The thread stops at its next check (the request's cancellation
+                # is set, and the sandbox kills its child), and the lock, which guards the one
+                # sandbox, is kept until it has.
+                await asyncio.wait([work])
+                if not work.cancelled():
+                    work.exception()  # nobody will read the outcome: mark it read
+                raise
             finally:
                 self._lock.release()
         finally:
@@ -69,6 +79,7 @@ class Executor:
     def _run_all(self, request: VerifyRequest, device: str, deadline: float) -> list[VerificationOut]:
         results: list[VerificationOut] = []
         for job in runner.jobs_of(request, device):
+            checkpoint()
             if isinstance(job, VerificationOut):
                 results.append(job)
             elif time.monotonic() > deadline:
