@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import BaseRoute
 
 from service import __version__
 from service.api.config import Settings, get_settings, split_list
@@ -109,6 +110,17 @@ def _document_common_answers(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def _routes_first(app: FastAPI, ours: list[BaseRoute]) -> None:
+    """Match the API's routes before the documentation routes FastAPIOffline adds on creation.
+
+    The router tries routes in order, a regular expression each, and an included router's routes
+    twice (to match, then to handle): the four docs routes ahead of /v1/search were a few
+    microseconds of every answer. No two of these paths overlap, so the order changes nothing else.
+    """
+    framework = [route for route in app.router.routes if all(route is not mine for mine in ours)]
+    app.router.routes[:] = [*ours, *framework]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     logging.captureWarnings(True)  # warnings become JSON log lines like everything else
     # FastAPIOffline: /docs loads Swagger UI from the package, not a CDN; /redoc is routes/pages.py's.
@@ -122,8 +134,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings or get_settings()
     install_error_handlers(app)
+    before = len(app.router.routes)
     for router in ROUTERS:
         app.include_router(router)
+    _routes_first(app, app.router.routes[before:])
     _document_common_answers(app)
     settings = app.state.settings
     # Innermost of the limits: a request waits for a slot only once its body has arrived.
