@@ -3,9 +3,13 @@
 After the body has been read, the only message left for a request is ``http.disconnect``. A
 ``DisconnectWatch`` waits for it; when it comes before the response has started, it cancels the
 request's ``Cancellation`` (bound in the request's context, so solver loops running in anyio
-threads see it at their next ``checkpoint()``) and cancels the request's task, which interrupts
-whatever the request awaits: its turn in the concurrency queue, the verifier's lock, a call to the
-remote worker (whose own watch then stops the worker's child process).
+threads see it at their next ``checkpoint()``) and the anyio cancel scope the request runs in,
+which interrupts whatever the request awaits: its turn in the concurrency queue, the verifier's
+lock, a call to the remote worker (whose own watch then stops the worker's child process).
+
+A cancel scope rather than ``Task.cancel()``: anyio shields its waits for threads from it, so a
+request keeps its concurrency slot (and the verifier its lock) until its thread has actually
+stopped, instead of abandoning a thread that still runs.
 
 Watching costs a task per request, and nearly every request is answered within milliseconds: the
 watch only starts once a request has run for ``WATCH_AFTER_S``.
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 
+import anyio
 from starlette.types import Message, Receive
 
 from service.solver.cancel import Cancellation
@@ -25,10 +30,9 @@ WATCH_AFTER_S = 0.05
 class DisconnectWatch:
     def __init__(self, receive: Receive) -> None:
         self.cancellation = Cancellation()
+        self.scope = anyio.CancelScope()  # the request runs inside it
         self.answering = False  # the response head is out: the work is done, nothing to stop
-        self.interrupted = False  # the request's task was cancelled by this watch
         self._receive = receive
-        self._task = asyncio.current_task()
         self._watcher: asyncio.Task[None] | None = None
         self._timer = asyncio.get_running_loop().call_later(WATCH_AFTER_S, self._start)
 
@@ -42,9 +46,7 @@ class DisconnectWatch:
         if self.answering:
             return
         self.cancellation.cancel()
-        if self._task is not None:
-            self.interrupted = True
-            self._task.cancel()
+        self.scope.cancel()
 
     def stop(self) -> None:
         self._timer.cancel()

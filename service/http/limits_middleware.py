@@ -69,17 +69,13 @@ class BodyLimitMiddleware:
 
         bound = bind(watch.cancellation)
         try:
-            await self.app(scope, replaying_receive, watched_send)
-        except asyncio.CancelledError:
-            if not watch.interrupted:
-                raise  # the server is stopping, not the client
-            task = asyncio.current_task()
-            if task is not None:
-                task.uncancel()
-            raise CancelledError from None
+            with watch.scope:
+                await self.app(scope, replaying_receive, watched_send)
         finally:
             watch.stop()
             unbind(bound)
+        if watch.scope.cancelled_caught:
+            raise CancelledError
 
     async def _read(self, receive: Receive, send: Send) -> list[Message] | None:
         """The body's messages, or None once a 413 has been sent."""

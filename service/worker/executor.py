@@ -51,17 +51,11 @@ class Executor:
         except TimeoutError:
             results = [self._late(device)] * len(request.layers)
         else:
-            work = asyncio.ensure_future(anyio.to_thread.run_sync(self._run_all, request, device, deadline))
             try:
-                results = await asyncio.shield(work)
-            except asyncio.CancelledError:
-                # The caller left. The thread stops at its next check (the request's cancellation
-                # is set, and the sandbox kills its child), and the lock, which guards the one
-                # sandbox, is kept until it has.
-                await asyncio.wait([work])
-                if not work.cancelled():
-                    work.exception()  # nobody will read the outcome: mark it read
-                raise
+                # A caller that leaves cancels the request's scope, which anyio keeps off this
+                # wait: the lock, which guards the one sandbox, is held until the thread has
+                # stopped (at its next check of the request's cancellation).
+                results = await anyio.to_thread.run_sync(self._run_all, request, device, deadline)
             finally:
                 self._lock.release()
         finally:

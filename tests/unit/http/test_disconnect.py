@@ -113,3 +113,35 @@ def test_leaving_once_the_answer_started_cancels_nothing() -> None:
 
     asyncio.run(scenario())
     assert finished == [True]
+
+
+def test_a_cancelled_request_keeps_its_slot_until_its_thread_stops() -> None:
+    """A thread cannot be interrupted: the next request waits until it has stopped, so the
+    concurrency limit still bounds the work that runs."""
+    events: list[str] = []
+
+    def work() -> None:
+        threading.Event().wait(0.3)  # no checkpoint meanwhile, as in a loop without one
+        events.append("thread stopped")
+        checkpoint()
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["n"] == 1:
+            await anyio.to_thread.run_sync(work)
+        else:
+            events.append("next request runs")
+
+    async def scenario() -> None:
+        stack = BodyLimitMiddleware(ConcurrencyLimitMiddleware(app, limit=1), max_bytes=100)
+        leaves, stays = asyncio.Event(), asyncio.Event()
+        first = asyncio.create_task(stack({**SCOPE, "n": 1}, _client(leaves), None))
+        await asyncio.sleep(0.01)
+        second = asyncio.create_task(stack({**SCOPE, "n": 2}, _client(stays), None))
+        await asyncio.sleep(0.1)
+        leaves.set()
+        with pytest.raises(CancelledError):
+            await asyncio.wait_for(first, timeout=10)
+        await asyncio.wait_for(second, timeout=10)
+
+    asyncio.run(scenario())
+    assert events == ["thread stopped", "next request runs"]
