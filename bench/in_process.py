@@ -100,19 +100,23 @@ async def _measure(rounds: int, per_round: int) -> dict[str, float]:
 
 @contextlib.contextmanager
 def _logging_as_shipped() -> Any:
+    """The service's logging configuration, writing to /dev/null; the benchmark process's own
+    (the other sections' httpx calls) restored afterwards."""
+    root = logging.getLogger()
+    saved_level, saved_handlers, saved_stderr = root.level, root.handlers[:], sys.stderr
     configure(get_settings().log_level)
-    saved = sys.stderr
     with open(os.devnull, "w") as sink:
         sys.stderr = sink
         # The handler configured above holds the stream it was given: point it at the sink too.
-        handlers = [h for h in logging.getLogger().handlers if isinstance(h, logging.StreamHandler)]
-        streams = [h.setStream(sink) for h in handlers]
+        for handler in root.handlers:
+            if isinstance(handler, logging.StreamHandler):
+                handler.setStream(sink)
         try:
             yield
         finally:
-            sys.stderr = saved
-            for handler, stream in zip(handlers, streams, strict=True):
-                handler.setStream(stream or saved)
+            sys.stderr = saved_stderr
+            root.handlers[:] = saved_handlers
+            root.setLevel(saved_level)
 
 
 def asgi_costs(rounds: int = 6, per_round: int = 1000) -> dict[str, Any]:
