@@ -37,7 +37,19 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
+        declared = None
+        chunked = False
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                declared = value
+            elif name == b"transfer-encoding":
+                chunked = True
+        if (declared is None or declared == b"0") and not chunked:
+            # No body (GET /healthz, /metrics, the pages, pictures): nothing to cap or wait for, and
+            # each of these answers in well under the disconnect watch's delay, so the watch would
+            # never start. Most probes and scrapes take this way.
+            await self.app(scope, receive, send)
+            return
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(send)
             return

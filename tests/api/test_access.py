@@ -83,7 +83,6 @@ def test_open_paths_can_close_the_operations_paths() -> None:
 
 
 def test_a_closed_healthz_needs_a_key_too() -> None:
-    """/healthz is answered by the outermost middleware only while it is open."""
     settings = Settings(verify_mode="off", api_keys="k", open_paths="/readyz")
     with TestClient(create_app(settings)) as test_client:
         refused = test_client.get("/healthz")

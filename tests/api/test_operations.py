@@ -57,7 +57,6 @@ def _access_lines(err: str) -> list[dict[str, object]]:
 def test_access_log_is_one_json_line_per_request_with_its_id(
     client: TestClient, capsys: pytest.CaptureFixture[str], method: str, path: str, status: int
 ) -> None:
-    """/healthz is answered by the outermost middleware, the others by the routes: both log alike."""
     capsys.readouterr()
     with _access_log_level(logging.INFO):
         client.request(

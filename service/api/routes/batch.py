@@ -7,6 +7,7 @@ from service.api.admission import check_search_batch
 from service.api.answers.search import search_batch_json
 from service.api.answers.shape import shape_batch_json
 from service.api.deps import budget_of, settings_of
+from service.api.routes.ids import operation_id
 from service.http.responses import ModelResponse
 from service.http.routing import OrjsonRoute
 from service.wire.schemas import (
@@ -17,7 +18,9 @@ from service.wire.schemas import (
     ShapeBatchResponse,
 )
 
-router = APIRouter(prefix="/v1", tags=["batch"], route_class=OrjsonRoute)
+router = APIRouter(
+    prefix="/v1", tags=["batch"], route_class=OrjsonRoute, generate_unique_id_function=operation_id
+)
 
 
 @router.post(

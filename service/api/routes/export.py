@@ -4,11 +4,14 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from service.api.answers.export import answer_export
+from service.api.routes.ids import operation_id
 from service.http.responses import ModelResponse
 from service.http.routing import OrjsonRoute
 from service.wire.schemas import ErrorResponse, ExportRequest, ExportResponse
 
-router = APIRouter(prefix="/v1", tags=["export"], route_class=OrjsonRoute)
+router = APIRouter(
+    prefix="/v1", tags=["export"], route_class=OrjsonRoute, generate_unique_id_function=operation_id
+)
 
 
 @router.post(

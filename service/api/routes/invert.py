@@ -3,11 +3,14 @@
 from fastapi import APIRouter
 
 from service.api.answers.invert import answer_invert
+from service.api.routes.ids import operation_id
 from service.http.responses import ModelResponse
 from service.http.routing import OrjsonRoute
 from service.wire.schemas import ErrorResponse, InvertBasicResponse, InvertRequest, InvertResponse
 
-router = APIRouter(prefix="/v1", tags=["invert"], route_class=OrjsonRoute)
+router = APIRouter(
+    prefix="/v1", tags=["invert"], route_class=OrjsonRoute, generate_unique_id_function=operation_id
+)
 
 
 @router.post(

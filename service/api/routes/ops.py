@@ -7,6 +7,7 @@ from fastapi.responses import Response
 
 from service import __version__
 from service.api.deps import settings_of, verifier_of
+from service.api.routes.ids import operation_id
 from service.http.metrics import WORKER_AVAILABLE, metrics_response
 from service.http.responses import ModelResponse
 from service.http.routing import OrjsonRoute
@@ -19,7 +20,7 @@ LATENCY_DESCRIPTION = (
     "channel context); needs a worker."
 )
 
-router = APIRouter(tags=["ops"], route_class=OrjsonRoute)
+router = APIRouter(tags=["ops"], route_class=OrjsonRoute, generate_unique_id_function=operation_id)
 
 
 # Encoded once, and the same bytes the outermost middleware answers a plain GET with (see

@@ -14,7 +14,9 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.openapi.docs import get_redoc_html
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-router = APIRouter(include_in_schema=False)
+from service.api.routes.ids import operation_id
+
+router = APIRouter(include_in_schema=False, generate_unique_id_function=operation_id)
 
 ASSETS = {
     "app.js": "text/javascript; charset=utf-8",

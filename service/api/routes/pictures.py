@@ -10,12 +10,13 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from service.api.answers.shape import shape_answer
+from service.api.routes.ids import operation_id
 from service.api.svg import drawing_limit_error, overlap_svg
 from service.solver.enumeration import DimParams
 from service.solver.errors import SolverError
 from service.wire.schemas import ErrorResponse, ShapeQuery
 
-router = APIRouter(prefix="/v1", tags=["pictures"])
+router = APIRouter(prefix="/v1", tags=["pictures"], generate_unique_id_function=operation_id)
 
 PER_DIMENSION = (
     "An integer (for input_size: a square 2-D size), or comma-separated integers, one per dimension; "

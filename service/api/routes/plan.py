@@ -7,11 +7,14 @@ from service.api.answers.plan import answer_plan
 from service.api.deps import settings_of
 from service.api.explain import JSON
 from service.api.gc_pause import gc_paused
+from service.api.routes.ids import operation_id
 from service.http.responses import ModelResponse
 from service.http.routing import OrjsonRoute
 from service.wire.schemas import ErrorResponse, PlanBasicResponse, PlanRequest, PlanResponse
 
-router = APIRouter(prefix="/v1", tags=["plan"], route_class=OrjsonRoute)
+router = APIRouter(
+    prefix="/v1", tags=["plan"], route_class=OrjsonRoute, generate_unique_id_function=operation_id
+)
 
 
 @router.post(

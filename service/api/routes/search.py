@@ -6,13 +6,16 @@ from starlette.concurrency import run_in_threadpool
 from service.api.answers.search import answer_search, search_work
 from service.api.answers.views import basic_search
 from service.api.deps import budget_of, settings_of, verifier_of
+from service.api.routes.ids import operation_id
 from service.api.verification import attach_verification, search_by_latency
 from service.http.metrics import CANDIDATES, SEARCH_SPACE, request_id
 from service.http.responses import ModelResponse
 from service.http.routing import OrjsonRoute
 from service.wire.schemas import ErrorResponse, SearchBasicResponse, SearchRequest, SearchResponse
 
-router = APIRouter(prefix="/v1", tags=["search"], route_class=OrjsonRoute)
+router = APIRouter(
+    prefix="/v1", tags=["search"], route_class=OrjsonRoute, generate_unique_id_function=operation_id
+)
 
 
 @router.post(

@@ -3,11 +3,14 @@
 from fastapi import APIRouter
 
 from service.api.answers.shape import answer_shape
+from service.api.routes.ids import operation_id
 from service.http.responses import ModelResponse
 from service.http.routing import OrjsonRoute
 from service.wire.schemas import ErrorResponse, ShapeBasicResponse, ShapeRequest, ShapeResponse
 
-router = APIRouter(prefix="/v1", tags=["shape"], route_class=OrjsonRoute)
+router = APIRouter(
+    prefix="/v1", tags=["shape"], route_class=OrjsonRoute, generate_unique_id_function=operation_id
+)
 
 
 @router.post(

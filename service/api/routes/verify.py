@@ -6,13 +6,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from service.api.deps import verifier_of
+from service.api.routes.ids import operation_id
 from service.http.metrics import observe_verification, request_id
 from service.http.responses import ModelResponse
 from service.http.routing import OrjsonRoute
 from service.wire.schemas import ErrorResponse, VerifyRequest, VerifyResponse
 from service.worker.errors import WorkerBusyError, busy_response
 
-router = APIRouter(prefix="/v1", tags=["verify"], route_class=OrjsonRoute)
+router = APIRouter(
+    prefix="/v1", tags=["verify"], route_class=OrjsonRoute, generate_unique_id_function=operation_id
+)
 
 
 @router.post(

@@ -16,7 +16,7 @@ from service.http.limits_middleware import BodyLimitMiddleware
 from service.http.metrics import ObservabilityMiddleware
 from service.solver.cancel import CancelledError, checkpoint
 
-SCOPE = {"type": "http", "method": "POST", "path": "/v1/plan", "headers": []}
+SCOPE = {"type": "http", "method": "POST", "path": "/v1/plan", "headers": [(b"content-length", b"2")]}
 
 
 def _client(leaves: asyncio.Event) -> Any:
@@ -145,3 +145,28 @@ def test_a_cancelled_request_keeps_its_slot_until_its_thread_stops() -> None:
 
     asyncio.run(scenario())
     assert events == ["thread stopped", "next request runs"]
+
+
+def test_a_request_without_a_body_goes_straight_through() -> None:
+    """GETs (probes, scrapes, pages) have nothing to cap or wait for: the app receives the
+    untouched receive() and no watch is bound; a declared body is still read and capped."""
+    seen: list[Any] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(receive)
+        checkpoint()
+
+    async def receive() -> dict[str, Any]:
+        raise AssertionError("a bodiless request's receive() is the app's to call")
+
+    async def send(message: dict[str, Any]) -> None:
+        seen.append(message)
+
+    middleware = BodyLimitMiddleware(app, max_bytes=1)
+    get = {"type": "http", "method": "GET", "path": "/healthz", "headers": []}
+    asyncio.run(middleware(get, receive, send))
+    assert seen == [receive]
+    posted = {**SCOPE, "headers": [(b"content-length", b"2")]}
+    seen.clear()
+    asyncio.run(middleware(posted, _client(asyncio.Event()), send))
+    assert seen[0]["status"] == 413
