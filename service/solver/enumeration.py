@@ -129,6 +129,8 @@ class SearchBounds:
     portable_to: tuple[str, ...] = ()
     _key: tuple[object, ...] = field(init=False, repr=False, default=())
     _hash: int = field(init=False, repr=False, default=0)
+    # Counted once: every search checks it against its budget, a batch once per item.
+    triple_count: int = field(init=False, repr=False, default=0, compare=False)
 
     def __post_init__(self) -> None:
         key = (
@@ -139,6 +141,9 @@ class SearchBounds:
         )
         object.__setattr__(self, "_key", key)
         object.__setattr__(self, "_hash", hash(key))
+        object.__setattr__(
+            self, "triple_count", len(self.kernel_size) * len(self.stride) * len(self.dilation)
+        )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, SearchBounds):
@@ -154,10 +159,6 @@ class SearchBounds:
                 for d in self.dilation:
                     yield k, s, d
 
-    @property
-    def triple_count(self) -> int:
-        return len(self.kernel_size) * len(self.stride) * len(self.dilation)
-
 
 @dataclass(frozen=True, slots=True)
 class SearchSpace:
@@ -172,17 +173,19 @@ class SearchSpace:
     output_size: Dims
     tie_dims: bool
     groups: tuple[tuple[tuple[DimParams, ...], ...], ...]
+    # Ranking's cost in overlap_work units, as build_space estimates it: a batch sums its items'.
+    work: int = 0
+    # The exact number of valid layers, counted once without materialising the cross product.
+    total: int = field(init=False, default=0)
 
-    @property
-    def total(self) -> int:
-        """Exact number of valid layers, without materialising the cross product."""
+    def __post_init__(self) -> None:
         total = 0
         for per_dim in self.groups:
             count = 1
             for options in per_dim:
                 count *= len(options)
             total += count
-        return total
+        object.__setattr__(self, "total", total)
 
 
 def stride_window(
@@ -259,32 +262,31 @@ def build_space(
             f"{option_count:,} valid per-dimension options exceed the budget of {max_options:,}; "
             "narrow kernel_size, stride, dilation, padding or output_padding",
         )
-    if max_work is not None:
-        from service.solver.overlap import overlap_work  # overlap.py imports this module
+    from service.solver.overlap import overlap_work  # overlap.py imports this module
 
-        work = sum(
-            len(options) * overlap_work(k, s)
-            for per_triple in solved.values()
-            for (k, s, _), options in per_triple.items()
+    work = sum(
+        len(options) * overlap_work(k, s)
+        for per_triple in solved.values()
+        for (k, s, _), options in per_triple.items()
+    )
+    if max_work is not None and work > max_work:
+        raise SolverError(
+            "space_too_large",
+            f"ranking these {option_count:,} options would take {work:,} units of work (large strides "
+            f"and kernels cost more); the budget is {max_work:,}: narrow stride or kernel_size",
         )
-        if work > max_work:
-            raise SolverError(
-                "space_too_large",
-                f"ranking these {option_count:,} options would take {work:,} units of work (large strides "
-                f"and kernels cost more); the budget is {max_work:,}: narrow stride or kernel_size",
-            )
     per_pair = [solved[pair] for pair in zip(input_size, output_size, strict=True)]
     if not tie_dims:
         per_dim = [
             tuple(option for triple in sorted(table) for option in table[triple]) for table in per_pair
         ]
         if "keras" in bounds.portable_to:
-            return SearchSpace(input_size, output_size, tie_dims, _stride_or_dilation_groups(per_dim))
+            return SearchSpace(input_size, output_size, tie_dims, _stride_or_dilation_groups(per_dim), work)
         groups = [tuple(per_dim)] if all(per_dim) else []
-        return SearchSpace(input_size, output_size, tie_dims, tuple(groups))
+        return SearchSpace(input_size, output_size, tie_dims, tuple(groups), work)
     shared = set(per_pair[0]).intersection(*per_pair[1:])
     tied = tuple(tuple(table[triple] for table in per_pair) for triple in sorted(shared))
-    return SearchSpace(input_size, output_size, tie_dims, tied)
+    return SearchSpace(input_size, output_size, tie_dims, tied, work)
 
 
 Table = dict[tuple[int, int, int], tuple[DimParams, ...]]

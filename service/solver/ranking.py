@@ -20,8 +20,10 @@ import operator
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import islice
+from itertools import islice, pairwise
 from typing import Literal
+
+import numpy as np
 
 from service.solver.enumeration import DimParams, SearchSpace
 from service.solver.overlap import DimOverlap, dim_overlap, periodic_pattern
@@ -359,37 +361,43 @@ class RankedCandidate:
         return f"RankedCandidate(rank={self.rank}, score={self.score}, layer={self.layer!r})"
 
 
+class _Sorted:
+    """One small space's layers in objective order, as rows of arrays (see ``_sort_small``):
+    layer ``n`` is ``options[picks[j][n]]`` in each dimension ``j``, with score ``scores[n]``."""
+
+    __slots__ = ("options", "picks", "scores")
+
+    def __init__(self, scores: np.ndarray, picks: list[np.ndarray], options: list[DimParams]) -> None:
+        self.scores, self.picks, self.options = scores, picks, options
+
+    def slice(self, start: int, stop: int) -> list[tuple[int, Layer]]:
+        options = self.options
+        columns = [[options[n] for n in picks[start:stop].tolist()] for picks in self.picks]
+        return list(zip(self.scores[start:stop].tolist(), zip(*columns, strict=True), strict=True))
+
+
 class RankedSpace:
     """A search space in objective order; ``page`` costs O(limit + groups), not O(space)."""
 
-    def __init__(self, space: SearchSpace, objective: Objective, *, sort_below: int = 256) -> None:
+    def __init__(
+        self,
+        space: SearchSpace,
+        objective: Objective,
+        *,
+        sort_below: int = 256,
+        _sorted: _Sorted | None = None,
+    ) -> None:
         self.space = space
         self.objective = objective
         self.total = space.total
         self._combine = _Combine(objective.combine == "product")
-
-        sizes = list(zip(space.input_size, space.output_size, strict=True))
-        self._sorted: list[tuple[int, Layer]] | None = None
+        self._sorted: _Sorted | None = None
         self._root: _Union | _Product | None = None
         if self.total <= sort_below:
-            # Small spaces (the common case) are cheaper to sort than to bucket. Each option is
-            # scored once per group, not once per layer it appears in.
-            product = self._combine.is_product
-            entries: list[tuple[int, Layer]] = []
-            for per_dim in space.groups:
-                # The cross product, one dimension at a time: (combined score, layer so far).
-                crossed: list[tuple[int, Layer]] = [((1 if product else 0), ())]
-                for options, (i, o) in zip(per_dim, sizes, strict=True):
-                    scored = [(_shared_dim_score(objective, p, i, o), (p,)) for p in options]
-                    crossed = (
-                        [(a * b, head + tail) for a, head in crossed for b, tail in scored]
-                        if product
-                        else [(a + b, head + tail) for a, head in crossed for b, tail in scored]
-                    )
-                entries.extend(crossed)
-            entries.sort()
-            self._sorted = entries
+            # Small spaces (the common case) are cheaper to sort than to bucket.
+            self._sorted = _sorted if _sorted is not None else _sort_small([space], objective)[0]
             return
+        sizes = list(zip(space.input_size, space.output_size, strict=True))
         products = [
             _Product(
                 [
@@ -404,9 +412,12 @@ class RankedSpace:
 
     def page(self, *, offset: int = 0, limit: int = 10) -> list[RankedCandidate]:
         if self._sorted is not None:
+            stop = min(offset + limit, self.total)
+            if offset >= stop:
+                return []
             return [
                 RankedCandidate(offset + n + 1, score, layer, self)
-                for n, (score, layer) in enumerate(self._sorted[offset : offset + limit])
+                for n, (score, layer) in enumerate(self._sorted.slice(offset, stop))
             ]
         if self._root is None or limit <= 0:
             return []
@@ -473,8 +484,137 @@ def rank_space(
     space: SearchSpace, objective: str | Objective = "balanced", *, sort_below: int = 256
 ) -> RankedSpace:
     """Rank a space; spaces of at most ``sort_below`` layers are sorted outright."""
+    return rank_spaces([space], objective, sort_below=sort_below)[0]
+
+
+def rank_spaces(
+    spaces: Sequence[SearchSpace], objective: str | Objective = "balanced", *, sort_below: int = 256
+) -> list[RankedSpace]:
+    """Rank many spaces (a search batch's): the small ones are sorted together, by one lexsort."""
     chosen = OBJECTIVES[objective] if isinstance(objective, str) else objective
-    return RankedSpace(space, chosen, sort_below=sort_below)
+    small = [space for space in spaces if space.total <= sort_below]
+    presorted = dict(zip(map(id, small), _sort_small(small, chosen), strict=True))
+    return [
+        RankedSpace(space, chosen, sort_below=sort_below, _sorted=presorted.get(id(space)))
+        for space in spaces
+    ]
+
+
+def _sort_small(spaces: Sequence[SearchSpace], objective: Objective) -> list[_Sorted]:
+    """Every layer of every space, in objective order per space, crossed and sorted as arrays.
+
+    The per-dimension options are laid out flat, one list per dimension; a space's layers are
+    crossed one dimension at a time with index arithmetic (no tuple per layer), scored from the
+    options' cached scores, and ordered by one lexsort keyed by space, score, then each
+    dimension's option in parameter order. Within a space the flat order of a dimension's options
+    already is parameter order (groups come in (kernel, stride, dilation) order, each group's
+    options by padding), except for the overlapping groups of an untied Keras space, whose options
+    are ranked here.
+    """
+    result: list[_Sorted] = []
+    by_ndim: defaultdict[int, list[int]] = defaultdict(list)
+    for n, space in enumerate(spaces):
+        by_ndim[len(space.input_size)].append(n)
+    sorted_of: dict[int, _Sorted] = {}
+    for ndim, members in by_ndim.items():
+        for n, found in zip(
+            members, _sort_same_ndim([spaces[n] for n in members], ndim, objective), strict=True
+        ):
+            sorted_of[n] = found
+    result = [sorted_of[n] for n in range(len(spaces))]
+    return result
+
+
+def _sort_same_ndim(spaces: Sequence[SearchSpace], ndim: int, objective: Objective) -> list[_Sorted]:
+    product = objective.combine == "product"
+    # Each distinct options tuple is stored and scored once: tied square spaces repeat one tuple in
+    # every dimension, and spaces of one size pair share their memoised tables.
+    store: list[DimParams] = []
+    store_scores: list[int] = []
+    slot: dict[tuple[int, int, int], int] = {}
+    starts: list[list[int]] = [[] for _ in range(ndim)]  # per (cell, dimension): its tuple's slot
+    counts: list[list[int]] = [[] for _ in range(ndim)]
+    cell_space: list[int] = []
+    overlapping: list[int] = []
+    for n, space in enumerate(spaces):
+        sizes = list(zip(space.input_size, space.output_size, strict=True))
+        if not space.tie_dims and len(space.groups) > 1:
+            overlapping.append(n)
+        for per_dim in space.groups:
+            cell_space.append(n)
+            for j, (group, (i, o)) in enumerate(zip(per_dim, sizes, strict=True)):
+                key = (id(group), i, o)
+                start = slot.get(key)
+                if start is None:
+                    start = slot[key] = len(store)
+                    store.extend(group)
+                    store_scores.extend([_shared_dim_score(objective, p, i, o) for p in group])
+                starts[j].append(start)
+                counts[j].append(len(group))
+    if not cell_space:
+        return [_Sorted(np.zeros(0, np.int64), [np.zeros(0, np.intp)] * ndim, store) for _ in spaces]
+    all_scores = np.asarray(store_scores, dtype=np.int64)
+    # A layer is a row: its cell and, per dimension, its option's flat position (cells laid out in
+    # order) and that option's slot in the store.
+    width = np.asarray(counts[0], dtype=np.intp)
+    cell_of = np.repeat(np.arange(len(cell_space)), width)
+    flat = [np.arange(len(cell_of))]
+    within = flat[0] - np.repeat(np.cumsum(width) - width, width)
+    held = [np.asarray(starts[0], dtype=np.intp)[cell_of] + within]
+    for j in range(1, ndim):
+        width = np.asarray(counts[j], dtype=np.intp)
+        reps = width[cell_of]
+        rows = np.repeat(np.arange(len(cell_of)), reps)
+        within = np.arange(len(rows)) - np.repeat(np.cumsum(reps) - reps, reps)
+        cell_of = cell_of[rows]
+        flat = [f[rows] for f in flat]
+        held = [h[rows] for h in held]
+        flat.append((np.cumsum(width) - width)[cell_of] + within)
+        held.append(np.asarray(starts[j], dtype=np.intp)[cell_of] + within)
+    score = all_scores[held[0]]
+    for h in held[1:]:
+        score = score * all_scores[h] if product else score + all_scores[h]
+    space_of = np.asarray(cell_space, dtype=np.intp)[cell_of]
+    keys = flat
+    if overlapping:
+        keys = [
+            _overlapping_ranks(spaces, overlapping, cell_space, counts[j], starts[j], store, j)
+            for j in range(ndim)
+        ]
+        keys = [k[f] for k, f in zip(keys, flat, strict=True)]
+    order = np.lexsort((*reversed(keys), score, space_of))
+    score, space_of = score[order], space_of[order]
+    held = [h[order] for h in held]
+    edges = np.searchsorted(space_of, np.arange(len(spaces) + 1)).tolist()
+    return [_Sorted(score[a:b], [h[a:b] for h in held], store) for a, b in pairwise(edges)]
+
+
+def _overlapping_ranks(
+    spaces: Sequence[SearchSpace],
+    overlapping: list[int],
+    cell_space: list[int],
+    counts: list[int],
+    starts: list[int],
+    store: list[DimParams],
+    dim: int,
+) -> np.ndarray:
+    """Dimension ``dim``'s order key per flat position: the position itself, except in spaces
+    whose groups overlap (untied Keras spaces), where an option may recur and the groups' options
+    are not in parameter order; there each option gets its rank in parameter order within its space."""
+    keys = np.arange(sum(counts))
+    position = 0
+    per_space: defaultdict[int, list[tuple[int, DimParams]]] = defaultdict(list)
+    wanted = set(overlapping)
+    for cell, n in enumerate(cell_space):
+        if n in wanted:
+            per_space[n].extend((position + r, store[starts[cell] + r]) for r in range(counts[cell]))
+        position += counts[cell]
+    for members in per_space.values():
+        first = min(at for at, _ in members)
+        order = {p: first + r for r, p in enumerate(sorted({p for _, p in members}))}
+        for at, p in members:
+            keys[at] = order[p]
+    return keys
 
 
 # Plans score layers apart from the sizes they meet (see solver.plans): as for a long input, where

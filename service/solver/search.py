@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from service.solver.enumeration import Bound, SearchBounds, build_space
+from service.solver.cancel import checkpoint
+from service.solver.enumeration import Bound, SearchBounds, SearchSpace, build_space
+from service.solver.errors import SolverError
+from service.solver.memo import Memo
 from service.solver.portability import verdict
-from service.solver.ranking import Objective, RankedCandidate, RankedSpace, rank_space
+from service.solver.ranking import Objective, RankedCandidate, RankedSpace, rank_spaces
 from service.solver.reachable import Reach, reach, reach_any
 from service.solver.sizes import Dims
 
@@ -19,6 +23,27 @@ class Budget:
     max_triples: int = 100_000
     max_options: int = 100_000
     max_work: int | None = None  # overlap_work units of ranking; None: unchecked
+
+
+class BatchWork:
+    """The ranking work a whole batch may do, in overlap_work units (``SearchSpace.work``): its
+    items share one request's budget, charged before each part of the batch is ranked."""
+
+    __slots__ = ("limit", "spent")
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit, self.spent = limit, 0
+
+    def charge(self, work: int) -> None:
+        self.spent += work
+        if self.limit is not None and self.spent > self.limit:
+            raise SolverError(
+                "batch_too_large",
+                f"ranking the batch's searches would take at least {self.spent:,} units of work (each valid "
+                f"option weighs 12 + kernel_size + 2·stride); the budget per batch is {self.limit:,}: split "
+                "the batch, or narrow kernel_size and stride",
+                field="queries",
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +67,7 @@ class SearchResult:
         return self.ranked.total
 
 
+@functools.lru_cache(maxsize=1 << 8)
 def _describe(bounds: SearchBounds) -> str:
     def show(name: str, bound: Bound) -> str:
         if bound.values is not None and len(bound.values) > 1:
@@ -57,6 +83,11 @@ def _describe(bounds: SearchBounds) -> str:
     )
 
 
+Query = tuple[Dims, Dims]
+# Queries between two cancellation checks: a check costs one context lookup, a query microseconds.
+CHECK_EVERY = 64
+
+
 def search(
     input_size: Dims,
     output_size: Dims,
@@ -68,7 +99,8 @@ def search(
     limit: int = 10,
     budget: Budget = Budget(),
 ) -> SearchResult:
-    """Rank every valid layer mapping ``input_size`` to ``output_size`` and return one page.
+    """Rank every valid layer mapping ``input_size`` to ``output_size`` and return one page: a
+    batch of one (``search_many``).
 
     Raises SolverError ``space_too_large`` when the bounds exceed the budget.
 
@@ -76,83 +108,205 @@ def search(
     >>> result.total, result.candidates[0].layer[0]
     (15, DimParams(kernel_size=2, stride=2, dilation=1, padding=0, output_padding=0))
     """
-    ranked = _ranked(input_size, output_size, bounds, tie_dims, objective, budget)
-    if ranked.total:
-        return SearchResult(ranked, ranked.page(offset=offset, limit=limit))
+    (found,) = search_many(
+        [(input_size, output_size)],
+        bounds=bounds,
+        tie_dims=tie_dims,
+        objective=objective,
+        offset=offset,
+        limit=limit,
+        budget=budget,
+    )
+    if isinstance(found, SolverError):
+        raise found
+    return found
+
+
+def search_many(
+    queries: Sequence[Query],
+    *,
+    bounds: SearchBounds,
+    tie_dims: bool = True,
+    objective: str | Objective = "balanced",
+    offset: int = 0,
+    limit: int = 10,
+    budget: Budget = Budget(),
+    batch_work: BatchWork | None = None,
+) -> list[SearchResult | SolverError]:
+    """Every (input_size, output_size) query searched as ``search`` would, in order; a query over
+    its own budget gets its SolverError in its place, and identical queries are solved once.
+
+    The queries share each phase: every space is built (closed form, memoised tables), then the
+    small ones are ranked together (``rank_spaces``), then the empty ones are explained and their
+    nearest sizes' examples searched as one more batch. ``batch_work`` is charged the summed
+    ranking work of the queries (``SearchSpace.work``) once every space is built and before any is
+    ranked: over its limit, SolverError ``batch_too_large``. Raises ``CancelledError`` between
+    queries once the caller has gone.
+    """
+    distinct = list(dict.fromkeys(queries))
+    ranked = _ranked_many(distinct, bounds, tie_dims, objective, budget, batch_work)
+    results: dict[Query, SearchResult | SolverError] = {}
+    empty: list[Query] = []
+    for query, space in ranked.items():
+        if isinstance(space, SolverError):
+            results[query] = space
+        elif space.total:
+            results[query] = SearchResult(space, space.page(offset=offset, limit=limit))
+        else:
+            empty.append(query)
+    if empty:
+        results.update(_explain_many(empty, ranked, bounds, tie_dims, objective, budget))
+    return [results[query] for query in queries]
+
+
+def _explain_many(
+    empty: list[Query],
+    ranked: dict[Query, RankedSpace | SolverError],
+    bounds: SearchBounds,
+    tie_dims: bool,
+    objective: str | Objective,
+    budget: Budget,
+) -> dict[Query, SearchResult | SolverError]:
+    """Why each empty query is empty, and the reachable sizes next to it with their best layers."""
+    results: dict[Query, SearchResult | SolverError] = {}
+    pending = empty
     if bounds.portable_to:
-        unfiltered = _ranked(
-            input_size, output_size, replace(bounds, portable_to=()), tie_dims, objective, budget
-        )
-        if unfiltered.total:
-            best = unfiltered.page(limit=1)[0].layer
+        unfiltered = _ranked_many(empty, replace(bounds, portable_to=()), tie_dims, objective, budget)
+        pending = []
+        for query in empty:
+            wide = unfiltered[query]
+            if isinstance(wide, SolverError) or not wide.total:
+                if isinstance(wide, SolverError):
+                    results[query] = wide
+                else:
+                    pending.append(query)
+                continue
+            input_size, output_size = query
+            best = wide.page(limit=1)[0].layer
             refusals = [
                 f"{target}: {v.reason}"
                 for target in bounds.portable_to
                 if (v := verdict(target, best)).reason is not None
             ]
             reason = (
-                f"{unfiltered.total} layers map {list(input_size)} to {list(output_size)} within the bounds, "
+                f"{wide.total} layers map {list(input_size)} to {list(output_size)} within the bounds, "
                 f"but none exports exactly to {', '.join(bounds.portable_to)}; the best of them: "
                 + "; ".join(refusals)
             )
-            return SearchResult(ranked, [], reason)
-    reason, sizes = _explain_empty(input_size, output_size, bounds, tie_dims=tie_dims)
-    nearest: list[NearestSize] = []
-    for direction, size in sizes:
-        example = _best(input_size, size, bounds, tie_dims, objective, budget)
-        if example is None and len(set(size)) == 1:
-            # portable_to: the nearest size PyTorch reaches may port nowhere; the nearest portable
-            # one lies further out (its layers are a subset). Square sizes step outwards.
-            step = -1 if direction == "below" else 1
-            for value in range(size[0] + step, max(size[0] + step * NEAREST_PORTABLE_STEPS, 0), step):
-                size = (value,) * len(size)
-                example = _best(input_size, size, bounds, tie_dims, objective, budget)
-                if example is not None:
-                    break
-        if example is not None:  # else no portable size within reach: none offered
-            nearest.append(NearestSize(direction, size, example))
-    return SearchResult(ranked, [], reason, nearest)
-
-
-@functools.lru_cache(maxsize=1 << 12)
-def _best(
-    input_size: Dims,
-    output_size: Dims,
-    bounds: SearchBounds,
-    tie_dims: bool,
-    objective: str | Objective,
-    budget: Budget,
-) -> RankedCandidate | None:
-    """The first layer of a ranked space, or None: a nearest size's example. A pure function of
-    its arguments, cached: neighbouring requests (one input size, many unreachable outputs) share
-    their nearest sizes."""
-    page = _ranked(input_size, output_size, bounds, tie_dims, objective, budget).page(limit=1)
-    if not page:
-        return None
-    _ = page[0].terms  # worked out now, so the cache keeps the candidate, not its ranked space
-    return page[0]
-
-
-def _ranked(
-    input_size: Dims,
-    output_size: Dims,
-    bounds: SearchBounds,
-    tie_dims: bool,
-    objective: str | Objective,
-    budget: Budget,
-) -> RankedSpace:
-    """The ranked space alone: what a search's own fallbacks (the unfiltered count, the nearest
-    sizes' examples) need, without explaining an empty one in turn."""
-    space = build_space(
-        input_size,
-        output_size,
+            results[query] = SearchResult(_space(ranked[query]), [], reason)
+    explained: dict[Query, tuple[str, list[tuple[str, Dims]]]] = {}
+    for n, (input_size, output_size) in enumerate(pending):
+        if n % CHECK_EVERY == 0:
+            checkpoint()
+        explained[input_size, output_size] = _explain_empty(
+            input_size, output_size, bounds, tie_dims=tie_dims
+        )
+    examples = _best_many(
+        [(query[0], size) for query, (_, sizes) in explained.items() for _, size in sizes],
         bounds,
-        tie_dims=tie_dims,
-        max_triples=budget.max_triples,
-        max_options=budget.max_options,
-        max_work=budget.max_work,
+        tie_dims,
+        objective,
+        budget,
     )
-    return rank_space(space, objective)
+    for query, (reason, sizes) in explained.items():
+        input_size = query[0]
+        nearest: list[NearestSize] = []
+        failed: SolverError | None = None
+        for direction, size in sizes:
+            example = examples[input_size, size]
+            if example is None and len(set(size)) == 1:
+                # portable_to: the nearest size PyTorch reaches may port nowhere; the nearest portable
+                # one lies further out (its layers are a subset). Square sizes step outwards.
+                step = -1 if direction == "below" else 1
+                for value in range(size[0] + step, max(size[0] + step * NEAREST_PORTABLE_STEPS, 0), step):
+                    size = (value,) * len(size)
+                    example = _best_many([(input_size, size)], bounds, tie_dims, objective, budget)[
+                        input_size, size
+                    ]
+                    if example is not None:
+                        break
+            if isinstance(example, SolverError):
+                failed = example
+                break
+            if example is not None:  # else no portable size within reach: none offered
+                nearest.append(NearestSize(direction, size, example))
+        results[query] = (
+            failed if failed is not None else SearchResult(_space(ranked[query]), [], reason, nearest)
+        )
+    return results
+
+
+def _space(found: RankedSpace | SolverError) -> RankedSpace:
+    assert isinstance(found, RankedSpace)
+    return found
+
+
+# The first layer of a nearest size's ranked space (or None: none), kept: a pure function of the
+# sizes, bounds and objective, and neighbouring requests (one input size, many unreachable outputs)
+# share their nearest sizes.
+_BEST: Memo[tuple[RankedCandidate | None]] = Memo(max_entries=1 << 12, max_item=1)
+
+
+def _best_many(
+    pairs: list[Query],
+    bounds: SearchBounds,
+    tie_dims: bool,
+    objective: str | Objective,
+    budget: Budget,
+) -> dict[Query, RankedCandidate | SolverError | None]:
+    """Each pair's best layer (nearest sizes' examples); the pairs not kept yet are ranked as one batch."""
+    found: dict[Query, RankedCandidate | SolverError | None] = {}
+    missing: list[Query] = []
+    for pair in dict.fromkeys(pairs):
+        kept = _BEST.get((pair, bounds, tie_dims, objective, budget))
+        if kept is None:
+            missing.append(pair)
+        else:
+            found[pair] = kept[0]
+    if missing:
+        for pair, space in _ranked_many(missing, bounds, tie_dims, objective, budget).items():
+            if isinstance(space, SolverError):
+                found[pair] = space
+                continue
+            page = space.page(limit=1)
+            best = page[0] if page else None
+            if best is not None:
+                _ = best.terms  # worked out now, so the memo keeps the candidate, not its ranked space
+            found[pair] = _BEST.put((pair, bounds, tie_dims, objective, budget), (best,), 1)[0]
+    return found
+
+
+def _ranked_many(
+    queries: list[Query],
+    bounds: SearchBounds,
+    tie_dims: bool,
+    objective: str | Objective,
+    budget: Budget,
+    batch_work: BatchWork | None = None,
+) -> dict[Query, RankedSpace | SolverError]:
+    """The ranked spaces alone: what a search's own fallbacks (the unfiltered count, the nearest
+    sizes' examples) need, without explaining an empty one in turn."""
+    built: dict[Query, SearchSpace] = {}
+    failed: dict[Query, RankedSpace | SolverError] = {}
+    for n, (input_size, output_size) in enumerate(queries):
+        if n % CHECK_EVERY == 0:
+            checkpoint()
+        try:
+            built[input_size, output_size] = build_space(
+                input_size,
+                output_size,
+                bounds,
+                tie_dims=tie_dims,
+                max_triples=budget.max_triples,
+                max_options=budget.max_options,
+                max_work=budget.max_work,
+            )
+        except SolverError as exc:
+            failed[input_size, output_size] = exc
+    if batch_work is not None:
+        batch_work.charge(sum(space.work for space in built.values()))
+    checkpoint()
+    return {**dict(zip(built, rank_spaces(list(built.values()), objective), strict=True)), **failed}
 
 
 NEAREST_PORTABLE_STEPS = 64
