@@ -12,7 +12,7 @@ from service.solver.errors import SolverError
 from service.solver.memo import Memo
 from service.solver.portability import verdict
 from service.solver.ranking import Objective, RankedCandidate, RankedSpace, rank_spaces
-from service.solver.reachable import Reach, reach, reach_any
+from service.solver.reachable import Reach, reach_any_each, reach_each
 from service.solver.sizes import Dims
 
 
@@ -194,13 +194,7 @@ def _explain_many(
                 + "; ".join(refusals)
             )
             results[query] = SearchResult(_space(ranked[query]), [], reason)
-    explained: dict[Query, tuple[str, list[tuple[str, Dims]]]] = {}
-    for n, (input_size, output_size) in enumerate(pending):
-        if n % CHECK_EVERY == 0:
-            checkpoint()
-        explained[input_size, output_size] = _explain_empty(
-            input_size, output_size, bounds, tie_dims=tie_dims
-        )
+    explained = _explain_empty(pending, bounds, tie_dims=tie_dims)
     examples = _best_many(
         [(query[0], size) for query, (_, sizes) in explained.items() for _, size in sizes],
         bounds,
@@ -312,37 +306,57 @@ def _ranked_many(
 NEAREST_PORTABLE_STEPS = 64
 
 
+_BLOCKED = "dim {}: no layer with {} and the padding/output_padding bounds maps {} to {}"
+
+
 def _explain_empty(
-    input_size: Dims, output_size: Dims, bounds: SearchBounds, *, tie_dims: bool
-) -> tuple[str, list[tuple[str, Dims]]]:
-    """Name the blocking dimension or the tie, and the nearest reachable sizes below and above."""
+    queries: list[Query], bounds: SearchBounds, *, tie_dims: bool
+) -> dict[Query, tuple[str, list[tuple[str, Dims]]]]:
+    """Per empty query: name the blocking dimension or the tie, and the nearest reachable sizes
+    below and above. Square queries are answered together from their families' runs."""
     within = _describe(bounds)
-    blocked_text = "dim {}: no layer with {} and the padding/output_padding bounds maps {} to {}"
-    if len(set(zip(input_size, output_size, strict=True))) == 1:
-        # A square request that no triple reaches: every option is (v, ..., v), so the nearest
-        # sizes are the largest "below" and the smallest "above" over the triples.
+    explained: dict[Query, tuple[str, list[tuple[str, Dims]]]] = {}
+    square = [query for query in queries if len(set(zip(*query, strict=True))) == 1]
+    # A square request that no triple reaches: every option is (v, ..., v), so the nearest
+    # sizes are the largest "below" and the smallest "above" over the triples.
+    families = reach_any_each([(query[0][0], query[1][0]) for query in square], bounds) if square else []
+    for (input_size, output_size), family in zip(square, families, strict=True):
+        if family.exact:
+            continue
         ndim = len(input_size)
-        family = reach_any(input_size[0], output_size[0], bounds)
-        if not family.exact:
-            reason = "; ".join(
-                blocked_text.format(dim, within, input_size[dim], output_size[dim]) for dim in range(ndim)
-            )
-            near = [("below", family.below), ("above", family.above)]
-            return reason, [(direction, (v,) * ndim) for direction, v in near if v is not None]
-    # Each distinct (input, output) pair is analysed once.
+        reason = "; ".join(
+            _BLOCKED.format(dim, within, input_size[dim], output_size[dim]) for dim in range(ndim)
+        )
+        near = [("below", family.below), ("above", family.above)]
+        explained[input_size, output_size] = (
+            reason,
+            [(direction, (v,) * ndim) for direction, v in near if v is not None],
+        )
+    for n, query in enumerate(queries):
+        if query not in explained:
+            if n % CHECK_EVERY == 0:
+                checkpoint()
+            explained[query] = _explain_by_triple(*query, bounds, tie_dims=tie_dims, within=within)
+    return explained
+
+
+def _explain_by_triple(
+    input_size: Dims, output_size: Dims, bounds: SearchBounds, *, tie_dims: bool, within: str
+) -> tuple[str, list[tuple[str, Dims]]]:
+    # Each distinct (input, output) pair is analysed once per triple, all in one fold.
     pairs = list(zip(input_size, output_size, strict=True))
     distinct = list(dict.fromkeys(pairs))
+    triples = list(bounds.triples())
+    solved = reach_each([(i, o, k, s, d) for k, s, d in triples for i, o in distinct], bounds)
     reaches: dict[tuple[int, int, int], list[Reach]] = {}
-    for k, s, d in bounds.triples():
-        solved = {(i, o): reach(i, o, k=k, s=s, d=d, bounds=bounds) for i, o in distinct}
-        reaches[k, s, d] = [solved[pair] for pair in pairs]
+    for t, triple in enumerate(triples):
+        row = dict(zip(distinct, solved[t * len(distinct) : (t + 1) * len(distinct)], strict=True))
+        reaches[triple] = [row[pair] for pair in pairs]
     blocked = [
         dim for dim in range(len(input_size)) if not any(per_dim[dim].exact for per_dim in reaches.values())
     ]
     if blocked:
-        reason = "; ".join(
-            blocked_text.format(dim, within, input_size[dim], output_size[dim]) for dim in blocked
-        )
+        reason = "; ".join(_BLOCKED.format(dim, within, input_size[dim], output_size[dim]) for dim in blocked)
     else:
         reason = (
             "every dimension is reachable on its own, but no single (kernel_size, stride, dilation) "
