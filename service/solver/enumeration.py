@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from service.solver.errors import SolverError
 from service.solver.memo import Memo
@@ -245,30 +246,29 @@ def build_space(
         raise over
     # Square sizes are the common case: solve each distinct (input, output) pair once.
     pairs = list(dict.fromkeys(zip(input_size, output_size, strict=True)))
-    solved = {pair: _solve_pair(*pair, bounds) for pair in pairs}
+    found = [_solve_pair(*pair, bounds) for pair in pairs]
     accept = option_filter(bounds.portable_to, tie_dims=tie_dims)
     if accept is not None:
         # The rules are per option (or per triple), so filtering options keeps every count exact.
-        solved = {
-            pair: {
-                triple: kept for triple, options in table.items() if (kept := tuple(filter(accept, options)))
-            }
-            for pair, table in solved.items()
-        }
-    option_count = sum(len(options) for per_triple in solved.values() for options in per_triple.values())
+        found = [
+            _Solved.of(
+                {
+                    triple: kept
+                    for triple, options in table.items()
+                    if (kept := tuple(filter(accept, options)))
+                }
+            )
+            for table, _, _ in found
+        ]
+    solved = {pair: table for pair, (table, _, _) in zip(pairs, found, strict=True)}
+    option_count = sum(options for _, options, _ in found)
     if option_count > max_options:
         raise SolverError(
             "space_too_large",
             f"{option_count:,} valid per-dimension options exceed the budget of {max_options:,}; "
             "narrow kernel_size, stride, dilation, padding or output_padding",
         )
-    from service.solver.overlap import overlap_work  # overlap.py imports this module
-
-    work = sum(
-        len(options) * overlap_work(k, s)
-        for per_triple in solved.values()
-        for (k, s, _), options in per_triple.items()
-    )
+    work = sum(work for _, _, work in found)
     if max_work is not None and work > max_work:
         raise SolverError(
             "space_too_large",
@@ -290,20 +290,40 @@ def build_space(
 
 
 Table = dict[tuple[int, int, int], tuple[DimParams, ...]]
+
+
+class _Solved(NamedTuple):
+    """A table with its option count and its ranking work (``overlap_work`` units), counted once."""
+
+    table: Table
+    options: int
+    work: int
+
+    @classmethod
+    def of(cls, table: Table) -> _Solved:
+        from service.solver.overlap import overlap_work  # overlap.py imports this module
+
+        return cls(
+            table,
+            sum(map(len, table.values())),
+            sum(len(options) * overlap_work(k, s) for (k, s, _), options in table.items()),
+        )
+
+
 # Tables are pure functions of (input, output, bounds) and small ones recur (an input size meets
 # many outputs, a nearest size many requests): kept, up to 64 options each (at most ~50 MB in all).
 # Callers never mutate one.
-_TABLES: Memo[Table] = Memo(max_entries=1 << 13, max_item=64)
+_TABLES: Memo[_Solved] = Memo(max_entries=1 << 13, max_item=64)
 
 
-def _solve_pair(input_size: int, output_size: int, bounds: SearchBounds) -> Table:
+def _solve_pair(input_size: int, output_size: int, bounds: SearchBounds) -> _Solved:
     """Every (kernel, stride, dilation) that reaches ``output_size``, with its per-dimension options."""
     key = (input_size, output_size, bounds)
-    table = _TABLES.get(key)
-    if table is None:
-        table = _solve_pair_uncached(input_size, output_size, bounds)
-        _TABLES.put(key, table, sum(map(len, table.values())))
-    return table
+    solved = _TABLES.get(key)
+    if solved is None:
+        solved = _Solved.of(_solve_pair_uncached(input_size, output_size, bounds))
+        _TABLES.put(key, solved, solved.options)
+    return solved
 
 
 def _solve_pair_uncached(input_size: int, output_size: int, bounds: SearchBounds) -> Table:

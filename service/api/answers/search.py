@@ -34,12 +34,17 @@ from service.solver import limits
 from service.solver.cancel import checkpoint
 from service.solver.enumeration import SearchBounds, triple_budget_error
 from service.solver.errors import SolverError
+from service.solver.memo import Memo
 from service.solver.portability import layer_refusal
 from service.solver.ranking import RankedCandidate
 from service.solver.rules import check_layer
 from service.solver.search import BatchWork, Budget, SearchResult, search_many
 from service.solver.sizes import Dims
 from service.wire.schemas import ChannelContext, LayerBounds, SearchQuery
+
+# A layer's JSON form, shared by every answer that shows the layer (the same layers recur across
+# the sizes of a batch and of successive requests); answers never mutate it.
+_LAYERS: Memo[JSON] = Memo(max_entries=1 << 14, max_item=1)
 
 
 def candidate_dict(
@@ -52,9 +57,12 @@ def candidate_dict(
 ) -> JSON:
     """A candidate in the full view or, with ``basic``, the basic one (views.basic_candidate)."""
     layer = found.layer
+    shown = _LAYERS.get(layer)
+    if shown is None:
+        shown = _LAYERS.put(layer, layer_dict(layer), 1)
     head: JSON = {
         "rank": found.rank,
-        "layer": layer_dict(layer),
+        "layer": shown,
         "output_size": list(output_size),
         "score": found.score,
     }
@@ -154,23 +162,10 @@ def answer_search(
             "only; use 'balanced', 'quality', 'cost' or 'conventional' here",
             field="objective",
         )
-    answer: JSON = {
-        "total": 0,
-        "candidates": [],
-        "objective": request.objective,
-        "tie_dims": request.tie_dims,
-        "module": module_name(len(input_size)),
-        "input_size": list(input_size),
-        "output_size": list(output_size),
-        "offset": request.offset,
-        "limit": request.limit,
-        "reason": None,
-        "nearest": [],
-    }
     blocked = channel_reason(request) or groups_reason(request.portable_to, request.groups)
     if blocked:
         # Like /v1/shape, a rule PyTorch enforces is an answer: nothing in the space is valid.
-        answer["reason"] = blocked
+        answer = _full_answer(request, input_size, output_size, 0, [], blocked, [])
         return basic_search(answer) if basic else answer
     if result is None:
         (result,) = search_many(
@@ -200,11 +195,31 @@ def answer_search(
         if result.total == 0:
             lean["reason"], lean["nearest"] = result.reason, nearest
         return lean
-    answer["total"] = result.total
-    answer["candidates"] = candidates
-    answer["reason"] = result.reason
-    answer["nearest"] = nearest
-    return answer
+    return _full_answer(request, input_size, output_size, result.total, candidates, result.reason, nearest)
+
+
+def _full_answer(
+    request: SearchQuery,
+    input_size: Dims,
+    output_size: Dims,
+    total: int,
+    candidates: list[JSON],
+    reason: str | None,
+    nearest: list[JSON],
+) -> JSON:
+    return {
+        "total": total,
+        "candidates": candidates,
+        "objective": request.objective,
+        "tie_dims": request.tie_dims,
+        "module": module_name(len(input_size)),
+        "input_size": list(input_size),
+        "output_size": list(output_size),
+        "offset": request.offset,
+        "limit": request.limit,
+        "reason": reason,
+        "nearest": nearest,
+    }
 
 
 def _error_item(exc: ValidationError | SolverError) -> JSON:
