@@ -553,39 +553,44 @@ def _sort_same_ndim(spaces: Sequence[SearchSpace], ndim: int, objective: Objecti
                 counts[j].append(len(group))
     if not cell_space:
         return [_Sorted(np.zeros(0, np.int64), [np.zeros(0, np.intp)] * ndim, store) for _ in spaces]
-    all_scores = np.asarray(store_scores, dtype=np.int64)
+    all_scores = np.array(store_scores, dtype=np.int64)
     # A layer is a row: its cell and, per dimension, its option's flat position (cells laid out in
-    # order) and that option's slot in the store.
-    width = np.asarray(counts[0], dtype=np.intp)
-    cell_of = np.repeat(np.arange(len(cell_space)), width)
+    # order) and that option's slot in the store. Array methods, not numpy's module functions:
+    # a batch of one (a single search) pays their per-call cost only.
+    width = np.array(counts[0], dtype=np.intp)
+    cell_of = np.arange(len(cell_space)).repeat(width)
     flat = [np.arange(len(cell_of))]
-    within = flat[0] - np.repeat(np.cumsum(width) - width, width)
-    held = [np.asarray(starts[0], dtype=np.intp)[cell_of] + within]
+    within = flat[0] - (width.cumsum() - width).repeat(width)
+    held = [np.array(starts[0], dtype=np.intp)[cell_of] + within]
     for j in range(1, ndim):
-        width = np.asarray(counts[j], dtype=np.intp)
+        width = np.array(counts[j], dtype=np.intp)
         reps = width[cell_of]
-        rows = np.repeat(np.arange(len(cell_of)), reps)
-        within = np.arange(len(rows)) - np.repeat(np.cumsum(reps) - reps, reps)
+        rows = np.arange(len(cell_of)).repeat(reps)
+        ends = reps.cumsum()
+        within = np.arange(int(ends[-1])) - (ends - reps).repeat(reps)
         cell_of = cell_of[rows]
         flat = [f[rows] for f in flat]
         held = [h[rows] for h in held]
-        flat.append((np.cumsum(width) - width)[cell_of] + within)
-        held.append(np.asarray(starts[j], dtype=np.intp)[cell_of] + within)
+        flat.append((width.cumsum() - width)[cell_of] + within)
+        held.append(np.array(starts[j], dtype=np.intp)[cell_of] + within)
     score = all_scores[held[0]]
     for h in held[1:]:
         score = score * all_scores[h] if product else score + all_scores[h]
-    space_of = np.asarray(cell_space, dtype=np.intp)[cell_of]
     keys = flat
     if overlapping:
         keys = [
-            _overlapping_ranks(spaces, overlapping, cell_space, counts[j], starts[j], store, j)
-            for j in range(ndim)
+            _overlapping_ranks(spaces, overlapping, cell_space, counts[j], starts[j], store, j)[f]
+            for j, f in enumerate(flat)
         ]
-        keys = [k[f] for k, f in zip(keys, flat, strict=True)]
-    order = np.lexsort((*reversed(keys), score, space_of))
-    score, space_of = score[order], space_of[order]
+    if len(spaces) == 1:
+        order = np.lexsort((*reversed(keys), score))
+        edges = [0, len(order)]
+    else:
+        space_of = np.array(cell_space, dtype=np.intp)[cell_of]
+        order = np.lexsort((*reversed(keys), score, space_of))
+        edges = space_of[order].searchsorted(np.arange(len(spaces) + 1)).tolist()
+    score = score[order]
     held = [h[order] for h in held]
-    edges = np.searchsorted(space_of, np.arange(len(spaces) + 1)).tolist()
     return [_Sorted(score[a:b], [h[a:b] for h in held], store) for a, b in pairwise(edges)]
 
 
