@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from service.solver.cancel import checkpoint
 from service.solver.errors import SolverError
 from service.solver.memo import Memo
 from service.solver.params import DimParams as DimParams  # re-exported: its home before params.py
@@ -329,6 +330,7 @@ def _solve_pair(input_size: int, output_size: int, bounds: SearchBounds) -> _Sol
 def _solve_pair_uncached(input_size: int, output_size: int, bounds: SearchBounds) -> Table:
     table: Table = {}
     for k in bounds.kernel_size:
+        checkpoint()  # up to the triple budget of closed forms: it stops once the caller has gone
         for d in bounds.dilation:
             padding_max = bounds.padding.hi if bounds.padding is not None else d * (k - 1)
             window = stride_window(

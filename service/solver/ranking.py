@@ -25,6 +25,7 @@ from typing import Literal
 
 import numpy as np
 
+from service.solver.cancel import checkpoint
 from service.solver.enumeration import DimParams, SearchSpace
 from service.solver.overlap import DimOverlap, dim_overlap, periodic_pattern
 
@@ -222,6 +223,7 @@ class _Combine:
         pairs = sorted(b.items())
         if self.is_product:
             for key_a, count_a in a.items():
+                checkpoint()  # a huge space's histogram is a long loop: it stops once the caller has gone
                 for key_b, count_b in pairs:
                     key = key_a * key_b
                     if key > cap:
@@ -229,6 +231,7 @@ class _Combine:
                     out[key] += count_a * count_b
         else:
             for key_a, count_a in a.items():
+                checkpoint()
                 for key_b, count_b in pairs:
                     key = key_a + key_b
                     if key > cap:
@@ -398,16 +401,14 @@ class RankedSpace:
             self._sorted = _sorted if _sorted is not None else _sort_small([space], objective)[0]
             return
         sizes = list(zip(space.input_size, space.output_size, strict=True))
-        products = [
-            _Product(
-                [
-                    _Leaf([(_shared_dim_score(objective, p, i, o), p) for p in options])
-                    for options, (i, o) in zip(per_dim, sizes, strict=True)
-                ],
-                self._combine,
-            )
-            for per_dim in space.groups
-        ]
+        products = []
+        for per_dim in space.groups:
+            checkpoint()  # scoring a large space's options: up to the option budget of them
+            leaves = [
+                _Leaf([(_shared_dim_score(objective, p, i, o), p) for p in options])
+                for options, (i, o) in zip(per_dim, sizes, strict=True)
+            ]
+            products.append(_Product(leaves, self._combine))
         self._root = products[0] if len(products) == 1 else _Union(products)
 
     def page(self, *, offset: int = 0, limit: int = 10) -> list[RankedCandidate]:

@@ -197,3 +197,20 @@ def test_a_batch_stops_when_its_caller_has_gone() -> None:
     finally:
         cancel.unbind(reset)
     assert search_many([((7,), (14,))], bounds=SearchBounds())[0].total  # type: ignore[union-attr]
+
+
+def test_ranking_a_large_space_stops_when_its_caller_has_gone() -> None:
+    bounds = SearchBounds(kernel_size=Bound(1, 16), stride=Bound(1, 8), dilation=Bound(1, 3))
+    space = build_space((16,) * 3, (32,) * 3, bounds, tie_dims=False, max_triples=10**6, max_options=10**6)
+    ranked = rank_space(space, sort_below=0)
+    token = cancel.Cancellation()
+    token.cancel()
+    reset = cancel.bind(token)
+    try:
+        with pytest.raises(cancel.CancelledError):
+            rank_space(space, sort_below=0)
+        with pytest.raises(cancel.CancelledError):
+            ranked.page(offset=1000, limit=10)  # its histogram is built on demand
+    finally:
+        cancel.unbind(reset)
+    assert len(ranked.page(offset=1000, limit=10)) == 10
