@@ -27,6 +27,7 @@ import numpy as np
 
 from service.solver.cancel import checkpoint
 from service.solver.enumeration import DimParams, SearchSpace
+from service.solver.memo import Memo
 from service.solver.overlap import DimOverlap, dim_overlap, periodic_pattern
 
 Terms = dict[str, int]
@@ -222,16 +223,18 @@ class _Combine:
         out: defaultdict[int, int] = defaultdict(int)
         pairs = sorted(b.items())
         if self.is_product:
-            for key_a, count_a in a.items():
-                checkpoint()  # a huge space's histogram is a long loop: it stops once the caller has gone
+            for n, (key_a, count_a) in enumerate(a.items()):
+                if not n & 63:  # a huge space's histogram is a long loop: it stops once the caller has gone
+                    checkpoint()
                 for key_b, count_b in pairs:
                     key = key_a * key_b
                     if key > cap:
                         break
                     out[key] += count_a * count_b
         else:
-            for key_a, count_a in a.items():
-                checkpoint()
+            for n, (key_a, count_a) in enumerate(a.items()):
+                if not n & 63:
+                    checkpoint()
                 for key_b, count_b in pairs:
                     key = key_a + key_b
                     if key > cap:
@@ -379,6 +382,9 @@ class _Sorted:
         return list(zip(self.scores[start:stop].tolist(), zip(*columns, strict=True), strict=True))
 
 
+_NOTHING = _Sorted(np.zeros(0, dtype=np.int64), [], [])
+
+
 class RankedSpace:
     """A search space in objective order; ``page`` costs O(limit + groups), not O(space)."""
 
@@ -396,6 +402,9 @@ class RankedSpace:
         self._combine = _Combine(objective.combine == "product")
         self._sorted: _Sorted | None = None
         self._root: _Union | _Product | None = None
+        if not self.total:
+            self._sorted = _NOTHING
+            return
         if self.total <= sort_below:
             # Small spaces (the common case) are cheaper to sort than to bucket.
             self._sorted = _sorted if _sorted is not None else _sort_small([space], objective)[0]
@@ -493,7 +502,7 @@ def rank_spaces(
 ) -> list[RankedSpace]:
     """Rank many spaces (a search batch's): the small ones are sorted together, by one lexsort."""
     chosen = OBJECTIVES[objective] if isinstance(objective, str) else objective
-    small = [space for space in spaces if space.total <= sort_below]
+    small = [space for space in spaces if 0 < space.total <= sort_below]
     presorted = dict(zip(map(id, small), _sort_small(small, chosen), strict=True))
     return [
         RankedSpace(space, chosen, sort_below=sort_below, _sorted=presorted.get(id(space)))
@@ -537,43 +546,57 @@ def _sort_same_ndim(spaces: Sequence[SearchSpace], ndim: int, objective: Objecti
     counts: list[list[int]] = [[] for _ in range(ndim)]
     cell_space: list[int] = []
     overlapping: list[int] = []
+
+    def place(group: tuple[DimParams, ...], i: int, o: int) -> int:
+        key = (id(group), i, o)
+        start = slot.get(key)
+        if start is None:
+            start = slot[key] = len(store)
+            store.extend(group)
+            store_scores.extend(_group_scores(objective, group, i, o))
+        return start
+
     for n, space in enumerate(spaces):
         sizes = list(zip(space.input_size, space.output_size, strict=True))
         if not space.tie_dims and len(space.groups) > 1:
             overlapping.append(n)
+        cell_space.extend([n] * len(space.groups))
+        if space.tie_dims and len(set(sizes)) == 1:
+            # Tied and square: every dimension holds the same tuple (build_space), placed once.
+            i, o = sizes[0]
+            placed = [place(per_dim[0], i, o) for per_dim in space.groups]
+            lengths = [len(per_dim[0]) for per_dim in space.groups]
+            for j in range(ndim):
+                starts[j].extend(placed)
+                counts[j].extend(lengths)
+            continue
         for per_dim in space.groups:
-            cell_space.append(n)
             for j, (group, (i, o)) in enumerate(zip(per_dim, sizes, strict=True)):
-                key = (id(group), i, o)
-                start = slot.get(key)
-                if start is None:
-                    start = slot[key] = len(store)
-                    store.extend(group)
-                    store_scores.extend([_shared_dim_score(objective, p, i, o) for p in group])
-                starts[j].append(start)
+                starts[j].append(place(group, i, o))
                 counts[j].append(len(group))
     if not cell_space:
         return [_Sorted(np.zeros(0, np.int64), [np.zeros(0, np.intp)] * ndim, store) for _ in spaces]
     all_scores = np.array(store_scores, dtype=np.int64)
-    # A layer is a row: its cell and, per dimension, its option's flat position (cells laid out in
-    # order) and that option's slot in the store. Array methods, not numpy's module functions:
-    # a batch of one (a single search) pays their per-call cost only.
-    width = np.array(counts[0], dtype=np.intp)
-    cell_of = np.arange(len(cell_space)).repeat(width)
-    flat = [np.arange(len(cell_of))]
-    within = flat[0] - (width.cumsum() - width).repeat(width)
-    held = [np.array(starts[0], dtype=np.intp)[cell_of] + within]
-    for j in range(1, ndim):
-        width = np.array(counts[j], dtype=np.intp)
-        reps = width[cell_of]
-        rows = np.arange(len(cell_of)).repeat(reps)
-        ends = reps.cumsum()
-        within = np.arange(int(ends[-1])) - (ends - reps).repeat(reps)
-        cell_of = cell_of[rows]
-        flat = [f[rows] for f in flat]
-        held = [h[rows] for h in held]
-        flat.append((width.cumsum() - width)[cell_of] + within)
-        held.append(np.array(starts[j], dtype=np.intp)[cell_of] + within)
+    # A layer is a row: its cell and its index within the cell's cross product, whose mixed-radix
+    # digits are its options' indices within their groups, one per dimension. Array methods, not
+    # numpy's module functions: a batch of one (a single search) pays their per-call cost only.
+    widths = [np.array(count, dtype=np.intp) for count in counts]
+    size = widths[0]
+    for width in widths[1:]:
+        size = size * width
+    ends = size.cumsum()
+    cell_of = np.arange(len(cell_space)).repeat(size)
+    rest = np.arange(int(ends[-1])) - (ends - size).repeat(size)
+    flat: list[np.ndarray] = [rest] * ndim  # per dimension: the option's flat position (the tie key)
+    held: list[np.ndarray] = [rest] * ndim  # ... and its slot in the store
+    for j in reversed(range(ndim)):
+        if j:
+            width = widths[j][cell_of]
+            within, rest = rest % width, rest // width
+        else:
+            within = rest
+        flat[j] = (widths[j].cumsum() - widths[j])[cell_of] + within
+        held[j] = np.array(starts[j], dtype=np.intp)[cell_of] + within
     score = all_scores[held[0]]
     for h in held[1:]:
         score = score * all_scores[h] if product else score + all_scores[h]
@@ -593,6 +616,20 @@ def _sort_same_ndim(spaces: Sequence[SearchSpace], ndim: int, objective: Objecti
     score = score[order]
     held = [h[order] for h in held]
     return [_Sorted(score[a:b], [h[a:b] for h in held], store) for a, b in pairwise(edges)]
+
+
+# One group's scores, kept: a pure function of the objective, the options and the sizes, and the
+# same groups recur (tables are memoised per size pair, a nearest size serves many requests). One
+# look-up per group instead of one per option.
+_GROUP_SCORES: Memo[list[int]] = Memo(max_entries=1 << 14, max_item=256)
+
+
+def _group_scores(objective: Objective, group: tuple[DimParams, ...], i: int, o: int) -> list[int]:
+    key = (objective, group, i, o)
+    scores = _GROUP_SCORES.get(key)
+    if scores is None:
+        scores = _GROUP_SCORES.put(key, [_shared_dim_score(objective, p, i, o) for p in group], len(group))
+    return scores
 
 
 def _overlapping_ranks(

@@ -129,9 +129,10 @@ def search_ndim(request: SearchQuery) -> int:
     return max((len(size) for size in sizes if isinstance(size, tuple)), default=2)
 
 
-def search_work(request: SearchQuery) -> int:
-    """Upper bound on the (kernel, stride, dilation) triples the solver visits, times dimensions."""
-    return search_bounds(request).triple_count * search_ndim(request)
+def search_work(request: SearchQuery, bounds: SearchBounds | None = None) -> int:
+    """Upper bound on the (kernel, stride, dilation) triples the solver visits, times dimensions.
+    ``bounds``: the request's ``search_bounds``, when the caller has them already."""
+    return (search_bounds(request) if bounds is None else bounds).triple_count * search_ndim(request)
 
 
 def _sizes(request: SearchQuery) -> tuple[Dims, Dims]:
