@@ -537,43 +537,48 @@ def _sort_small(spaces: Sequence[SearchSpace], objective: Objective) -> list[_So
 
 def _sort_same_ndim(spaces: Sequence[SearchSpace], ndim: int, objective: Objective) -> list[_Sorted]:
     product = objective.combine == "product"
-    # Each distinct options tuple is stored and scored once: tied square spaces repeat one tuple in
-    # every dimension, and spaces of one size pair share their memoised tables.
+    # Every space's options are laid out in one store, each distinct tuple of a space once (tied
+    # square spaces repeat one tuple in every dimension), in the order of the space's groups: so
+    # within a space, a dimension's slots are in parameter order (groups come in (kernel, stride,
+    # dilation) order, each group's options by padding) and a slot is the option's tie key.
     store: list[DimParams] = []
     store_scores: list[int] = []
-    slot: dict[tuple[int, int, int], int] = {}
     starts: list[list[int]] = [[] for _ in range(ndim)]  # per (cell, dimension): its tuple's slot
     counts: list[list[int]] = [[] for _ in range(ndim)]
     cell_space: list[int] = []
-    overlapping: list[int] = []
-
-    def place(group: tuple[DimParams, ...], i: int, o: int) -> int:
-        key = (id(group), i, o)
-        start = slot.get(key)
-        if start is None:
-            start = slot[key] = len(store)
-            store.extend(group)
-            store_scores.extend(_group_scores(objective, group, i, o))
-        return start
+    overlapping: list[tuple[int, int]] = []  # (first slot, end) of spaces whose groups overlap
 
     for n, space in enumerate(spaces):
         sizes = list(zip(space.input_size, space.output_size, strict=True))
-        if not space.tie_dims and len(space.groups) > 1:
-            overlapping.append(n)
+        first = len(store)
+        slot: dict[int, int] = {}
         cell_space.extend([n] * len(space.groups))
         if space.tie_dims and len(set(sizes)) == 1:
             # Tied and square: every dimension holds the same tuple (build_space), placed once.
             i, o = sizes[0]
-            placed = [place(per_dim[0], i, o) for per_dim in space.groups]
-            lengths = [len(per_dim[0]) for per_dim in space.groups]
+            placed: list[int] = []
+            lengths: list[int] = []
+            for per_dim in space.groups:
+                group = per_dim[0]
+                placed.append(len(store))
+                lengths.append(len(group))
+                store.extend(group)
+                store_scores.extend(_group_scores(objective, group, i, o))
             for j in range(ndim):
                 starts[j].extend(placed)
                 counts[j].extend(lengths)
             continue
         for per_dim in space.groups:
             for j, (group, (i, o)) in enumerate(zip(per_dim, sizes, strict=True)):
-                starts[j].append(place(group, i, o))
+                start = slot.get(id(group))
+                if start is None:
+                    start = slot[id(group)] = len(store)
+                    store.extend(group)
+                    store_scores.extend(_group_scores(objective, group, i, o))
+                starts[j].append(start)
                 counts[j].append(len(group))
+        if not space.tie_dims and len(space.groups) > 1:
+            overlapping.append((first, len(store)))
     if not cell_space:
         return [_Sorted(np.zeros(0, np.int64), [np.zeros(0, np.intp)] * ndim, store) for _ in spaces]
     all_scores = np.array(store_scores, dtype=np.int64)
@@ -587,25 +592,21 @@ def _sort_same_ndim(spaces: Sequence[SearchSpace], ndim: int, objective: Objecti
     ends = size.cumsum()
     cell_of = np.arange(len(cell_space)).repeat(size)
     rest = np.arange(int(ends[-1])) - (ends - size).repeat(size)
-    flat: list[np.ndarray] = [rest] * ndim  # per dimension: the option's flat position (the tie key)
-    held: list[np.ndarray] = [rest] * ndim  # ... and its slot in the store
+    held: list[np.ndarray] = [rest] * ndim  # per dimension: the option's slot in the store
     for j in reversed(range(ndim)):
         if j:
             width = widths[j][cell_of]
             within, rest = rest % width, rest // width
         else:
             within = rest
-        flat[j] = (widths[j].cumsum() - widths[j])[cell_of] + within
         held[j] = np.array(starts[j], dtype=np.intp)[cell_of] + within
     score = all_scores[held[0]]
     for h in held[1:]:
         score = score * all_scores[h] if product else score + all_scores[h]
-    keys = flat
+    keys = held
     if overlapping:
-        keys = [
-            _overlapping_ranks(spaces, overlapping, cell_space, counts[j], starts[j], store, j)[f]
-            for j, f in enumerate(flat)
-        ]
+        ranks = _overlapping_ranks(store, overlapping)
+        keys = [ranks[h] for h in held]
     if len(spaces) == 1:
         order = np.lexsort((*reversed(keys), score))
         edges = [0, len(order)]
@@ -632,31 +633,15 @@ def _group_scores(objective: Objective, group: tuple[DimParams, ...], i: int, o:
     return scores
 
 
-def _overlapping_ranks(
-    spaces: Sequence[SearchSpace],
-    overlapping: list[int],
-    cell_space: list[int],
-    counts: list[int],
-    starts: list[int],
-    store: list[DimParams],
-    dim: int,
-) -> np.ndarray:
-    """Dimension ``dim``'s order key per flat position: the position itself, except in spaces
-    whose groups overlap (untied Keras spaces), where an option may recur and the groups' options
-    are not in parameter order; there each option gets its rank in parameter order within its space."""
-    keys = np.arange(sum(counts))
-    position = 0
-    per_space: defaultdict[int, list[tuple[int, DimParams]]] = defaultdict(list)
-    wanted = set(overlapping)
-    for cell, n in enumerate(cell_space):
-        if n in wanted:
-            per_space[n].extend((position + r, store[starts[cell] + r]) for r in range(counts[cell]))
-        position += counts[cell]
-    for members in per_space.values():
-        first = min(at for at, _ in members)
-        order = {p: first + r for r, p in enumerate(sorted({p for _, p in members}))}
-        for at, p in members:
-            keys[at] = order[p]
+def _overlapping_ranks(store: list[DimParams], overlapping: list[tuple[int, int]]) -> np.ndarray:
+    """The tie key of every slot: the slot itself, except in spaces whose groups overlap (untied
+    Keras spaces), where an option recurs in several groups and their options are not in parameter
+    order; there each slot's key is its option's rank in parameter order within its space."""
+    keys = np.arange(len(store))
+    for first, end in overlapping:
+        mine = store[first:end]
+        rank = {p: first + r for r, p in enumerate(sorted(set(mine)))}
+        keys[first:end] = [rank[p] for p in mine]
     return keys
 
 
