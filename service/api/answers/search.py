@@ -40,7 +40,7 @@ from service.solver.ranking import RankedCandidate
 from service.solver.rules import check_layer
 from service.solver.search import BatchWork, Budget, SearchResult, search_many
 from service.solver.sizes import Dims
-from service.wire.schemas import ChannelContext, LayerBounds, SearchQuery
+from service.wire.schemas import ChannelContext, LayerBounds, Range, SearchQuery
 
 # A layer's JSON form, shared by every answer that shows the layer (the same layers recur across
 # the sizes of a batch and of successive requests); answers never mutate it.
@@ -113,15 +113,38 @@ def groups_reason(targets: Sequence[str], groups: int) -> str | None:
     return "; ".join(refusals) or None
 
 
+def _range_key(bound: Range | None) -> tuple[int | None, int | None, tuple[int, ...] | None] | None:
+    if bound is None:
+        return None
+    return (bound.min, bound.max, None if bound.values is None else tuple(bound.values))
+
+
+# Requests name few distinct bounds (most send none): each SearchBounds is built once, from the
+# request's Range fields, and kept (it is immutable).
+_BOUNDS: Memo[SearchBounds] = Memo(max_entries=1 << 10, max_item=1)
+
+
 def search_bounds(request: LayerBounds) -> SearchBounds:
-    return SearchBounds(
-        kernel_size=request.kernel_size.to_bound(1),
-        stride=request.stride.to_bound(1),
-        dilation=request.dilation.to_bound(1),
-        padding=request.padding.to_bound(0) if request.padding is not None else None,
-        output_padding=request.output_padding.to_bound(0) if request.output_padding is not None else None,
-        portable_to=tuple(dict.fromkeys(request.portable_to)),
+    key = (
+        _range_key(request.kernel_size),
+        _range_key(request.stride),
+        _range_key(request.dilation),
+        _range_key(request.padding),
+        _range_key(request.output_padding),
+        tuple(request.portable_to),
     )
+    bounds = _BOUNDS.get(key)
+    if bounds is None:
+        bounds = SearchBounds(
+            kernel_size=request.kernel_size.to_bound(1),
+            stride=request.stride.to_bound(1),
+            dilation=request.dilation.to_bound(1),
+            padding=request.padding.to_bound(0) if request.padding is not None else None,
+            output_padding=request.output_padding.to_bound(0) if request.output_padding is not None else None,
+            portable_to=tuple(dict.fromkeys(request.portable_to)),
+        )
+        _BOUNDS.put(key, bounds, 1)
+    return bounds
 
 
 def search_ndim(request: SearchQuery) -> int:
@@ -269,8 +292,11 @@ def parse_search_items(queries: Sequence[Any]) -> list[SearchQuery | JSON]:
     for n, query in enumerate(queries):
         model: SearchQuery | None = None
         if n not in refused and type(query) is dict:
-            rest = {key: value for key, value in query.items() if key not in _SIZE_FIELDS}
-            key = orjson.dumps(rest, option=orjson.OPT_SORT_KEYS) if rest else b""
+            if len(query) == 2:  # the sizes alone (SEARCH_SIZES requires both): default settings
+                key = b""
+            else:
+                rest = {key: value for key, value in query.items() if key not in _SIZE_FIELDS}
+                key = orjson.dumps(rest, option=orjson.OPT_SORT_KEYS)
             shared = settings.get(key)
             if shared is not None:
                 model = shared.model_copy(
