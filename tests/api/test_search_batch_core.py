@@ -98,3 +98,11 @@ def test_the_batch_ranking_work_is_capped_as_a_whole() -> None:
     assert error["code"] == "batch_too_large"
     assert "20,000" in error["message"]
     assert "split the batch" in error["message"]
+
+
+def test_settings_that_cannot_be_compared_as_bytes_are_validated_alone() -> None:
+    huge = {"input_size": 7, "output_size": 14, "limit": 10**30}
+    odd = {"input_size": 7, "output_size": 14, "stride": {"max": 2, "min": 2**70}}
+    answers = answer_search_batch([huge, odd, {"input_size": 7, "output_size": 14}], Budget(), max_work=10**9)
+    assert answers[0]["error"]["code"] == answers[1]["error"]["code"] == "invalid_request"
+    assert answers[2]["total"] == 15

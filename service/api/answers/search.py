@@ -272,6 +272,18 @@ def _as_size(value: int | list[int]) -> int | tuple[int, ...]:
     return tuple(value) if isinstance(value, list) else value  # as Size's validator makes it
 
 
+def _settings_key(query: dict[str, Any]) -> bytes | None:
+    """The item's fields other than its sizes, as comparable bytes; None when they cannot be
+    encoded (an integer past 64 bits, say): then the item is validated on its own."""
+    if len(query) == 2:  # the sizes alone (SEARCH_SIZES requires both): default settings
+        return b""
+    rest = {key: value for key, value in query.items() if key not in _SIZE_FIELDS}
+    try:
+        return orjson.dumps(rest, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # orjson.JSONEncodeError
+        return None
+
+
 def parse_search_items(queries: Sequence[Any]) -> list[SearchQuery | JSON]:
     """Each item as ``SearchQuery`` validates it, or its error item.
 
@@ -291,12 +303,8 @@ def parse_search_items(queries: Sequence[Any]) -> list[SearchQuery | JSON]:
     parsed: list[SearchQuery | JSON] = []
     for n, query in enumerate(queries):
         model: SearchQuery | None = None
-        if n not in refused and type(query) is dict:
-            if len(query) == 2:  # the sizes alone (SEARCH_SIZES requires both): default settings
-                key = b""
-            else:
-                rest = {key: value for key, value in query.items() if key not in _SIZE_FIELDS}
-                key = orjson.dumps(rest, option=orjson.OPT_SORT_KEYS)
+        key = _settings_key(query) if n not in refused and type(query) is dict else None
+        if key is not None:
             shared = settings.get(key)
             if shared is not None:
                 model = shared.model_copy(
