@@ -140,7 +140,8 @@ def search_many(
     small ones are ranked together (``rank_spaces``), then the empty ones are explained and their
     nearest sizes' examples searched as one more batch. ``batch_work`` is charged the summed
     ranking work of the queries (``SearchSpace.work``) once every space is built and before any is
-    ranked: over its limit, SolverError ``batch_too_large``. Raises ``CancelledError`` between
+    ranked, and the work of the spaces the explanations rank (examples not kept yet) before they
+    are ranked: over its limit, SolverError ``batch_too_large``. Raises ``CancelledError`` between
     queries once the caller has gone.
     """
     distinct = list(dict.fromkeys(queries))
@@ -155,7 +156,7 @@ def search_many(
         else:
             empty.append(query)
     if empty:
-        results.update(_explain_many(empty, ranked, bounds, tie_dims, objective, budget))
+        results.update(_explain_many(empty, ranked, bounds, tie_dims, objective, budget, batch_work))
     return [results[query] for query in queries]
 
 
@@ -166,12 +167,17 @@ def _explain_many(
     tie_dims: bool,
     objective: str | Objective,
     budget: Budget,
+    batch_work: BatchWork | None,
 ) -> dict[Query, SearchResult | SolverError]:
-    """Why each empty query is empty, and the reachable sizes next to it with their best layers."""
+    """Why each empty query is empty, and the reachable sizes next to it with their best layers.
+    The spaces ranked for that (unfiltered counts, nearest sizes' examples) are charged to
+    ``batch_work`` too, before they are ranked."""
     results: dict[Query, SearchResult | SolverError] = {}
     pending = empty
     if bounds.portable_to:
-        unfiltered = _ranked_many(empty, replace(bounds, portable_to=()), tie_dims, objective, budget)
+        unfiltered = _ranked_many(
+            empty, replace(bounds, portable_to=()), tie_dims, objective, budget, batch_work
+        )
         pending = []
         for query in empty:
             wide = unfiltered[query]
@@ -201,6 +207,7 @@ def _explain_many(
         tie_dims,
         objective,
         budget,
+        batch_work,
     )
     for query, (reason, sizes) in explained.items():
         input_size = query[0]
@@ -214,9 +221,9 @@ def _explain_many(
                 step = -1 if direction == "below" else 1
                 for value in range(size[0] + step, max(size[0] + step * NEAREST_PORTABLE_STEPS, 0), step):
                     size = (value,) * len(size)
-                    example = _best_many([(input_size, size)], bounds, tie_dims, objective, budget)[
-                        input_size, size
-                    ]
+                    example = _best_many(
+                        [(input_size, size)], bounds, tie_dims, objective, budget, batch_work
+                    )[input_size, size]
                     if example is not None:
                         break
             if isinstance(example, SolverError):
@@ -247,6 +254,7 @@ def _best_many(
     tie_dims: bool,
     objective: str | Objective,
     budget: Budget,
+    batch_work: BatchWork | None = None,
 ) -> dict[Query, RankedCandidate | SolverError | None]:
     """Each pair's best layer (nearest sizes' examples); the pairs not kept yet are ranked as one batch."""
     found: dict[Query, RankedCandidate | SolverError | None] = {}
@@ -258,7 +266,7 @@ def _best_many(
         else:
             found[pair] = kept[0]
     if missing:
-        for pair, space in _ranked_many(missing, bounds, tie_dims, objective, budget).items():
+        for pair, space in _ranked_many(missing, bounds, tie_dims, objective, budget, batch_work).items():
             if isinstance(space, SolverError):
                 found[pair] = space
                 continue

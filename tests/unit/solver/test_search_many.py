@@ -214,3 +214,18 @@ def test_ranking_a_large_space_stops_when_its_caller_has_gone() -> None:
     finally:
         cancel.unbind(reset)
     assert len(ranked.page(offset=1000, limit=10)) == 10
+
+
+def test_the_nearest_sizes_examples_count_against_the_batch_ranking_budget() -> None:
+    from service.solver import search as search_module
+
+    search_module._BEST.clear()  # examples kept from other tests would cost this batch nothing
+    unreachable = [((3,), (150,)), ((4,), (300,))]  # empty spaces: their own ranking costs nothing
+    spent = BatchWork(None)
+    found = search_many(unreachable, bounds=SearchBounds(), batch_work=spent)
+    assert all(isinstance(r, SearchResult) and r.nearest for r in found)
+    assert spent.spent > 0
+    search_module._BEST.clear()
+    with pytest.raises(SolverError) as refused:
+        search_many(unreachable, bounds=SearchBounds(), batch_work=BatchWork(spent.spent - 1))
+    assert refused.value.code == "batch_too_large"
