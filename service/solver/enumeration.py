@@ -259,23 +259,26 @@ def build_space(
                     if (kept := tuple(filter(accept, options)))
                 }
             )
-            for table, _, _ in found
+            for table, *_ in found
         ]
-    solved = {pair: table for pair, (table, _, _) in zip(pairs, found, strict=True)}
-    option_count = sum(options for _, options, _ in found)
+    solved = {pair: one.table for pair, one in zip(pairs, found, strict=True)}
+    option_count = sum(one.options for one in found)
     if option_count > max_options:
         raise SolverError(
             "space_too_large",
             f"{option_count:,} valid per-dimension options exceed the budget of {max_options:,}; "
             "narrow kernel_size, stride, dilation, padding or output_padding",
         )
-    work = sum(work for _, _, work in found)
+    work = sum(one.work for one in found)
     if max_work is not None and work > max_work:
         raise SolverError(
             "space_too_large",
             f"ranking these {option_count:,} options would take {work:,} units of work (large strides "
             f"and kernels cost more); the budget is {max_work:,}: narrow stride or kernel_size",
         )
+    if tie_dims and accept is None and len(found) == 1:
+        # Tied and square, the common case: the groups are the table's own, kept with it.
+        return SearchSpace(input_size, output_size, tie_dims, found[0].tied(len(input_size)), work)
     per_pair = [solved[pair] for pair in zip(input_size, output_size, strict=True)]
     if not tie_dims:
         per_dim = [
@@ -294,11 +297,13 @@ Table = dict[tuple[int, int, int], tuple[DimParams, ...]]
 
 
 class _Solved(NamedTuple):
-    """A table with its option count and its ranking work (``overlap_work`` units), counted once."""
+    """A table with its option count and its ranking work (``overlap_work`` units), counted once,
+    and its tied square spaces' groups per dimensionality, built once when first asked for."""
 
     table: Table
     options: int
     work: int
+    square: dict[int, tuple[tuple[tuple[DimParams, ...], ...], ...]]
 
     @classmethod
     def of(cls, table: Table) -> _Solved:
@@ -308,7 +313,15 @@ class _Solved(NamedTuple):
             table,
             sum(map(len, table.values())),
             sum(len(options) * overlap_work(k, s) for (k, s, _), options in table.items()),
+            {},
         )
+
+    def tied(self, ndim: int) -> tuple[tuple[tuple[DimParams, ...], ...], ...]:
+        """The groups of the tied space of ``ndim`` dimensions that all map this pair."""
+        groups = self.square.get(ndim)
+        if groups is None:
+            groups = self.square[ndim] = tuple((self.table[triple],) * ndim for triple in sorted(self.table))
+        return groups
 
 
 # Tables are pure functions of (input, output, bounds) and small ones recur (an input size meets
