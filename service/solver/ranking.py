@@ -243,6 +243,9 @@ class _Combine:
         return dict(out)
 
 
+_SUM, _PRODUCT = _Combine(is_product=False), _Combine(is_product=True)
+
+
 class _Leaf:
     """One dimension's options, in tie-break order, bucketed by score."""
 
@@ -399,7 +402,7 @@ class RankedSpace:
         self.space = space
         self.objective = objective
         self.total = space.total
-        self._combine = _Combine(objective.combine == "product")
+        self._combine = _PRODUCT if objective.combine == "product" else _SUM
         self._sorted: _Sorted | None = None
         self._root: _Union | _Product | None = None
         if not self.total:
