@@ -51,11 +51,12 @@ def candidate_dict(
     found: RankedCandidate,
     context: ChannelContext,
     input_size: Dims,
-    output_size: Sequence[int],
+    output_size: list[int],
     *,
     basic: bool = False,
 ) -> JSON:
-    """A candidate in the full view or, with ``basic``, the basic one (views.basic_candidate)."""
+    """A candidate in the full view or, with ``basic``, the basic one (views.basic_candidate).
+    ``output_size`` goes into the answer as it is (not copied)."""
     layer = found.layer
     shown = _LAYERS.get(layer)
     if shown is None:
@@ -63,7 +64,7 @@ def candidate_dict(
     head: JSON = {
         "rank": found.rank,
         "layer": shown,
-        "output_size": list(output_size),
+        "output_size": output_size,
         "score": found.score,
     }
     if basic:
@@ -203,17 +204,21 @@ def answer_search(
         )
     if isinstance(result, SolverError):
         raise result
+    # One list per size, shared by the candidates that show it (answers are encoded, not mutated).
+    shown = list(output_size)
     candidates = [
-        candidate_dict(found, request, input_size, output_size, basic=basic) for found in result.candidates
+        candidate_dict(found, request, input_size, shown, basic=basic) for found in result.candidates
     ]
-    nearest = [
-        {
-            "direction": near.direction,
-            "output_size": list(near.output_size),
-            "example": candidate_dict(near.example, request, input_size, near.output_size, basic=basic),
-        }
-        for near in result.nearest
-    ]
+    nearest = []
+    for near in result.nearest:
+        near_size = list(near.output_size)
+        nearest.append(
+            {
+                "direction": near.direction,
+                "output_size": near_size,
+                "example": candidate_dict(near.example, request, input_size, near_size, basic=basic),
+            }
+        )
     if basic:
         lean: JSON = {"total": result.total, "candidates": candidates}
         if result.total == 0:
@@ -307,12 +312,10 @@ def parse_search_items(queries: Sequence[Any]) -> list[SearchQuery | JSON]:
         if key is not None:
             shared = settings.get(key)
             if shared is not None:
-                model = shared.model_copy(
-                    update={
-                        "input_size": _as_size(query["input_size"]),
-                        "output_size": _as_size(query["output_size"]),
-                    }
-                )
+                # model_copy(update=...) without its checks: both sizes are set fields already.
+                model = shared.__copy__()
+                model.__dict__["input_size"] = _as_size(query["input_size"])
+                model.__dict__["output_size"] = _as_size(query["output_size"])
             elif key not in settings:
                 try:
                     model = SearchQuery.model_validate(query)
