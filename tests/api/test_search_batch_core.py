@@ -106,3 +106,20 @@ def test_settings_that_cannot_be_compared_as_bytes_are_validated_alone() -> None
     answers = answer_search_batch([huge, odd, {"input_size": 7, "output_size": 14}], Budget(), max_work=10**9)
     assert answers[0]["error"]["code"] == answers[1]["error"]["code"] == "invalid_request"
     assert answers[2]["total"] == 15
+
+
+def test_a_fault_in_the_shared_pass_fails_only_the_items_it_concerns(monkeypatch: Any) -> None:
+    from service.api.answers import search as answers
+
+    real = answers.search_many
+
+    def broken(queries: Any, **options: Any) -> Any:
+        if any(query[0] == (5, 5) for query in queries):
+            raise RuntimeError("injected")
+        return real(queries, **options)
+
+    monkeypatch.setattr(answers, "search_many", broken)
+    items = [{"input_size": 5, "output_size": 10}, {"input_size": 7, "output_size": 14}]
+    failed, answered = answer_search_batch(items, Budget(), max_work=10**9)
+    assert failed["error"]["code"] == "internal_error"
+    assert answered["total"] == 15

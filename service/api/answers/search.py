@@ -31,7 +31,7 @@ from service.api.gc_pause import gc_paused
 from service.http.errors import batch_item_error, internal_error_item, validation_error_item
 from service.http.responses import dumps
 from service.solver import limits
-from service.solver.cancel import checkpoint
+from service.solver.cancel import CancelledError, checkpoint
 from service.solver.enumeration import SearchBounds, triple_budget_error
 from service.solver.errors import SolverError
 from service.solver.memo import Memo
@@ -377,7 +377,14 @@ def answer_search_batch(
     for settings, members in groups.items():
         checkpoint()
         bounds = bounds_of[settings]
-        found = _search_group(members, bounds, budget, ranking)
+        try:
+            found = _search_group(members, bounds, budget, ranking)
+        except (SolverError, CancelledError):
+            raise
+        except Exception:
+            # A fault in the shared pass: each item is searched alone below, so that one item's
+            # fault fails that item only (issue 14).
+            found = [(None, None)] * len(members)
         for (n, item), (result, sizes) in zip(members, found, strict=True):
             try:
                 results[n] = answer_search(
