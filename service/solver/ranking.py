@@ -625,14 +625,17 @@ def _sort_same_ndim(spaces: Sequence[SearchSpace], ndim: int, objective: Objecti
 # One group's scores, kept: a pure function of the objective, the options and the sizes, and the
 # same groups recur (tables are memoised per size pair, a nearest size serves many requests). One
 # look-up per group instead of one per option.
-_GROUP_SCORES: Memo[list[int]] = Memo(max_entries=1 << 14, max_item=256)
+# Tuples of ints: the collector stops tracking them, so a full memo costs its passes nothing.
+_GROUP_SCORES: Memo[tuple[int, ...]] = Memo(max_entries=1 << 14, max_item=256)
 
 
-def _group_scores(objective: Objective, group: tuple[DimParams, ...], i: int, o: int) -> list[int]:
+def _group_scores(objective: Objective, group: tuple[DimParams, ...], i: int, o: int) -> tuple[int, ...]:
     key = (objective, group, i, o)
     scores = _GROUP_SCORES.get(key)
     if scores is None:
-        scores = _GROUP_SCORES.put(key, [_shared_dim_score(objective, p, i, o) for p in group], len(group))
+        scores = _GROUP_SCORES.put(
+            key, tuple([_shared_dim_score(objective, p, i, o) for p in group]), len(group)
+        )
     return scores
 
 
