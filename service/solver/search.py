@@ -244,8 +244,17 @@ def _space(found: RankedSpace | SolverError) -> RankedSpace:
 
 # The first layer of a nearest size's ranked space (or None: none), kept: a pure function of the
 # sizes, bounds and objective, and neighbouring requests (one input size, many unreachable outputs)
-# share their nearest sizes.
-_BEST: Memo[tuple[RankedCandidate | None]] = Memo(max_entries=1 << 12, max_item=1)
+# share their nearest sizes. One memo per search settings (bounds, tie_dims, objective, budget),
+# keyed by the size pair alone: a batch looks its settings up once, then each pair by a plain
+# tuple's hash.
+_BEST: Memo[Memo[tuple[RankedCandidate | None]]] = Memo(max_entries=4, max_item=1)
+
+
+def _best_memo(settings: tuple[object, ...]) -> Memo[tuple[RankedCandidate | None]]:
+    memo = _BEST.get(settings)
+    if memo is None:
+        memo = _BEST.put(settings, Memo(max_entries=1 << 12, max_item=1), 1)
+    return memo
 
 
 def _best_many(
@@ -259,8 +268,9 @@ def _best_many(
     """Each pair's best layer (nearest sizes' examples); the pairs not kept yet are ranked as one batch."""
     found: dict[Query, RankedCandidate | SolverError | None] = {}
     missing: list[Query] = []
+    memo = _best_memo((bounds, tie_dims, objective, budget))
     for pair in dict.fromkeys(pairs):
-        kept = _BEST.get((pair, bounds, tie_dims, objective, budget))
+        kept = memo.get(pair)
         if kept is None:
             missing.append(pair)
         else:
@@ -274,7 +284,7 @@ def _best_many(
             best = page[0] if page else None
             if best is not None:
                 _ = best.terms  # worked out now, so the memo keeps the candidate, not its ranked space
-            found[pair] = _BEST.put((pair, bounds, tie_dims, objective, budget), (best,), 1)[0]
+            found[pair] = memo.put(pair, (best,), 1)[0]
     return found
 
 
