@@ -181,11 +181,11 @@ def _explain_many(
         pending = []
         for query in empty:
             wide = unfiltered[query]
-            if isinstance(wide, SolverError) or not wide.total:
-                if isinstance(wide, SolverError):
-                    results[query] = wide
-                else:
-                    pending.append(query)
+            if isinstance(wide, SolverError):
+                results[query] = wide
+                continue
+            if not wide.total:  # nothing maps it even unfiltered: explained as any empty search
+                pending.append(query)
                 continue
             input_size, output_size = query
             best = wide.page(limit=1)[0].layer
