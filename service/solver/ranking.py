@@ -516,15 +516,12 @@ def rank_spaces(
 def _sort_small(spaces: Sequence[SearchSpace], objective: Objective) -> list[_Sorted]:
     """Every layer of every space, in objective order per space, crossed and sorted as arrays.
 
-    The per-dimension options are laid out flat, one list per dimension; a space's layers are
-    crossed one dimension at a time with index arithmetic (no tuple per layer), scored from the
-    options' cached scores, and ordered by one lexsort keyed by space, score, then each
-    dimension's option in parameter order. Within a space the flat order of a dimension's options
-    already is parameter order (groups come in (kernel, stride, dilation) order, each group's
-    options by padding), except for the overlapping groups of an untied Keras space, whose options
-    are ranked here.
+    Each space's options are laid out in one store, group by group, each scored once (cached);
+    a layer is a row of indices into it, one per dimension, found by index arithmetic over the
+    groups' cross products (no tuple per layer). One lexsort keyed by space, score, then each
+    dimension's option in parameter order puts every space in order at once; a page then builds
+    only its own layers (``_Sorted.slice``). Spaces of one dimensionality are crossed together.
     """
-    result: list[_Sorted] = []
     by_ndim: defaultdict[int, list[int]] = defaultdict(list)
     for n, space in enumerate(spaces):
         by_ndim[len(space.input_size)].append(n)
@@ -534,8 +531,7 @@ def _sort_small(spaces: Sequence[SearchSpace], objective: Objective) -> list[_So
             members, _sort_same_ndim([spaces[n] for n in members], ndim, objective), strict=True
         ):
             sorted_of[n] = found
-    result = [sorted_of[n] for n in range(len(spaces))]
-    return result
+    return [sorted_of[n] for n in range(len(spaces))]
 
 
 def _sort_same_ndim(spaces: Sequence[SearchSpace], ndim: int, objective: Objective) -> list[_Sorted]:
