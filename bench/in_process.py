@@ -2,19 +2,28 @@
 
 The throughput benchmark (wrk over HTTP) mixes the app's cost with uvicorn's and wrk's on two
 shared cores; this one calls the app in-process with hand-made ASGI scopes, so the application's
-own share is visible and less noisy. Rounds alternate the two endpoints and each keeps its best
+own share is visible and less noisy. Rounds alternate the endpoints and each keeps its best
 round; every round of searches draws fresh sizes as the wrk script does (bench/search_queries.lua).
+Logging is configured as shipped (JSON access log on at the default level), its lines written to
+/dev/null; the bare one-route app of bench/bare_app.py is measured alongside, as the floor.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
+import os
 import random
+import sys
 import time
 from typing import Any
 
+from bench.bare_app import app as bare_app
+from service.api.config import get_settings
 from service.api.main import create_app
+from service.http.logs import configure
 
 _HEADERS = [(b"host", b"bench"), (b"content-type", b"application/json")]
 
@@ -64,16 +73,17 @@ def _queries(count: int, seed: int) -> list[bytes]:
 
 async def _measure(rounds: int, per_round: int) -> dict[str, float]:
     app = create_app()
-    best = {"healthz_us": float("inf"), "search_us": float("inf")}
+    best = {"bare_healthz_us": float("inf"), "healthz_us": float("inf"), "search_us": float("inf")}
     singles: list[float] = []
     async with app.router.lifespan_context(app):
         for body in _queries(300, seed=99):  # warm-up
             await _call(app, "/v1/search", body)
         for round_ in range(rounds):
-            start = time.perf_counter()
-            for _ in range(per_round):
-                assert await _call(app, "/healthz", None) == 200
-            best["healthz_us"] = min(best["healthz_us"], (time.perf_counter() - start) / per_round * 1e6)
+            for name, each in (("bare_healthz_us", bare_app), ("healthz_us", app)):
+                start = time.perf_counter()
+                for _ in range(per_round):
+                    assert await _call(each, "/healthz", None) == 200
+                best[name] = min(best[name], (time.perf_counter() - start) / per_round * 1e6)
             bodies = _queries(per_round, seed=round_)
             start = time.perf_counter()
             for body in bodies:
@@ -88,6 +98,32 @@ async def _measure(rounds: int, per_round: int) -> dict[str, float]:
     return {name: round(value) for name, value in best.items()}
 
 
+@contextlib.contextmanager
+def _logging_as_shipped() -> Any:
+    """The service's logging configuration, writing to /dev/null; the benchmark process's own
+    (the other sections' httpx calls) restored afterwards."""
+    root = logging.getLogger()
+    saved_level, saved_handlers, saved_stderr = root.level, root.handlers[:], sys.stderr
+    configure(get_settings().log_level)
+    with open(os.devnull, "w") as sink:
+        sys.stderr = sink
+        # The handler configured above holds the stream it was given: point it at the sink too.
+        for handler in root.handlers:
+            if isinstance(handler, logging.StreamHandler):
+                handler.setStream(sink)
+        try:
+            yield
+        finally:
+            sys.stderr = saved_stderr
+            root.handlers[:] = saved_handlers
+            root.setLevel(saved_level)
+
+
 def asgi_costs(rounds: int = 6, per_round: int = 1000) -> dict[str, Any]:
-    costs = asyncio.run(_measure(rounds, per_round))
-    return {**costs, "search_extra_us": costs["search_us"] - costs["healthz_us"]}
+    with _logging_as_shipped():
+        costs = asyncio.run(_measure(rounds, per_round))
+    return {
+        **costs,
+        "search_extra_us": costs["search_us"] - costs["healthz_us"],
+        "healthz_extra_over_bare_us": costs["healthz_us"] - costs["bare_healthz_us"],
+    }

@@ -13,11 +13,12 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import BaseRoute
 
 from service import __version__
 from service.api.config import Settings, get_settings, split_list
-from service.api.routes import ROUTERS
-from service.http.auth import KeyMiddleware, KeyStore
+from service.api.routes import ROUTERS, ops
+from service.http.auth import KeyMiddleware, KeyStore, protected
 from service.http.concurrency import ConcurrencyLimitMiddleware
 from service.http.errors import install_error_handlers
 from service.http.limits_middleware import BodyLimitMiddleware
@@ -109,6 +110,17 @@ def _document_common_answers(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def _routes_first(app: FastAPI, ours: list[BaseRoute]) -> None:
+    """Match the API's routes before the documentation routes FastAPIOffline adds on creation.
+
+    The router tries routes in order, a regular expression each, and an included router's routes
+    twice (to match, then to handle): the four docs routes ahead of /v1/search were a few
+    microseconds of every answer. No two of these paths overlap, so the order changes nothing else.
+    """
+    framework = [route for route in app.router.routes if all(route is not mine for mine in ours)]
+    app.router.routes[:] = [*ours, *framework]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     logging.captureWarnings(True)  # warnings become JSON log lines like everything else
     # FastAPIOffline: /docs loads Swagger UI from the package, not a CDN; /redoc is routes/pages.py's.
@@ -122,8 +134,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings or get_settings()
     install_error_handlers(app)
+    before = len(app.router.routes)
     for router in ROUTERS:
         app.include_router(router)
+    _routes_first(app, app.router.routes[before:])
     _document_common_answers(app)
     settings = app.state.settings
     # Innermost of the limits: a request waits for a slot only once its body has arrived.
@@ -135,8 +149,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     keys = KeyStore.from_files(split_list(settings.api_keys), settings.api_keys_file)
     if not keys:
         _log.warning("no API keys configured (TCONV_API_KEYS, TCONV_API_KEYS_FILE): every path is open")
-    app.add_middleware(KeyMiddleware, keys=keys, open_paths=split_list(settings.open_paths), realm="tconv")
-    if origins := split_list(settings.cors_origins):
+    open_paths = split_list(settings.open_paths)
+    app.add_middleware(KeyMiddleware, keys=keys, open_paths=open_paths, realm="tconv")
+    origins = split_list(settings.cors_origins)
+    if origins:
         # Outside the keys: a browser's preflight carries no credentials and must still succeed.
         app.add_middleware(
             CORSMiddleware,
@@ -146,5 +162,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["X-Request-ID", "Server-Timing", "Retry-After"],
             max_age=600,
         )
-    app.add_middleware(ObservabilityMiddleware)  # outermost: it sees (and counts) the 401s and 413s too
+    # Outermost: it sees (and counts) the 401s and 413s too. /healthz is answered there, unless a
+    # key is required for it.
+    fixed = {} if keys and protected("/healthz", open_paths) else {"/healthz": ops.HEALTHY}
+    app.add_middleware(ObservabilityMiddleware, fixed=fixed, cors=bool(origins))
     return app

@@ -92,6 +92,17 @@ def presented_key(headers: Iterable[tuple[bytes, bytes]]) -> bytes | None:
     return None
 
 
+def protected(path: str, open_paths: Iterable[str]) -> bool:
+    """Whether ``path`` needs a key once keys are configured.
+
+    >>> protected("/v1/shape", []), protected("/healthz", ["/healthz"]), protected("/docs", [])
+    (True, False, False)
+    """
+    if path in open_paths:
+        return False
+    return path.startswith("/v1/") or path in OPS_PATHS
+
+
 class KeyMiddleware:
     """401 ``unauthorized`` for a protected path without an accepted key.
 
@@ -107,12 +118,10 @@ class KeyMiddleware:
         self.realm = realm
 
     def protects(self, path: str) -> bool:
-        if path in self.open_paths:
-            return False
-        return path.startswith("/v1/") or path in OPS_PATHS
+        return bool(self.keys) and protected(path, self.open_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.keys or not self.protects(scope["path"]):
+        if scope["type"] != "http" or not self.protects(scope["path"]):
             await self.app(scope, receive, send)
             return
         key = presented_key(scope["headers"])

@@ -4,6 +4,9 @@ Without it, a burst of searches and batches all run together: their handlers tak
 event loop and their threads take turns on the GIL, so every request, /healthz included, waits
 behind all of them. Waiting here costs nothing, so liveness and readiness probes, metrics and the
 pages stay prompt however many requests are queued, and the queue drains in arrival order.
+
+A request whose client leaves while it waits is dropped: the body limit's disconnect watch cancels
+its wait (or, had it not yet noticed, the checkpoint below finds the request cancelled).
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from __future__ import annotations
 import asyncio
 
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from service.solver.cancel import checkpoint
 
 
 class ConcurrencyLimitMiddleware:
@@ -24,4 +29,5 @@ class ConcurrencyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         async with self._slots:
+            checkpoint()
             await self.app(scope, receive, send)

@@ -1,5 +1,7 @@
 """Caps on request bodies: over ``max_bytes`` is a 413, slower than ``timeout_s`` a 408, each
-with the usual error body.
+with the usual error body. Once the body is in, the request's work is stopped if its client leaves
+(``disconnect.py``); ``CancelledError`` then reaches the observability middleware, which answers
+nothing and counts it.
 
 The largest legitimate body (a 10,000-item shape batch) is about 1 MB; without a cap a client
 could make the server buffer any amount before validation even starts, and without a deadline
@@ -12,6 +14,9 @@ import asyncio
 import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.http.disconnect import DisconnectWatch
+from service.solver.cancel import CancelledError, bind, unbind
 
 
 class BodyLimitMiddleware:
@@ -54,7 +59,23 @@ class BodyLimitMiddleware:
         async def replaying_receive() -> Message:
             return next(replay, None) or await receive()
 
-        await self.app(scope, replaying_receive, send)
+        # The body is in: from here on, the client leaving means nobody waits for the answer.
+        watch = DisconnectWatch(receive)
+
+        async def watched_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                watch.answering = True
+            await send(message)
+
+        bound = bind(watch.cancellation)
+        try:
+            with watch.scope:
+                await self.app(scope, replaying_receive, watched_send)
+        finally:
+            watch.stop()
+            unbind(bound)
+        if watch.scope.cancelled_caught:
+            raise CancelledError
 
     async def _read(self, receive: Receive, send: Send) -> list[Message] | None:
         """The body's messages, or None once a 413 has been sent."""

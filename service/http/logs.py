@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging.config
-from typing import Any
+import sys
+from datetime import UTC, datetime
+from typing import Any, TextIO
 
+import orjson
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.orjson import OrjsonFormatter
 
@@ -43,3 +46,33 @@ def logging_config(level: str) -> dict[str, Any]:
 
 def configure(level: str) -> None:
     logging.config.dictConfig(logging_config(level))
+
+
+class AccessLog:
+    """One JSON line per request, in the shape ``json_formatter`` gives log records (time, level,
+    logger, message, then the request's fields), written straight to stderr.
+
+    Going through ``logging`` (a LogRecord, the handler's lock, python-json-logger's field walk)
+    cost 23 µs a line here, more than the rest of a /healthz answer; this costs about 4. The
+    logger's level still decides: ``TCONV_LOG_LEVEL=warning`` turns the access log off.
+    """
+
+    def __init__(self, name: str = "tconv.access", stream: TextIO | None = None) -> None:
+        self.name = name
+        self._logger = logging.getLogger(name)
+        self._stream = stream
+
+    def enabled(self) -> bool:
+        return self._logger.isEnabledFor(logging.INFO)
+
+    def write(self, message: str, fields: dict[str, Any]) -> None:
+        line = {
+            "time": datetime.now(UTC).isoformat(timespec="microseconds"),
+            "level": "INFO",
+            "logger": self.name,
+            "message": message,
+            **fields,
+        }
+        # Looked up on every line: tests and embedding servers swap sys.stderr after import.
+        stream = self._stream or sys.stderr
+        stream.write(orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE).decode())

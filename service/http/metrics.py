@@ -14,8 +14,9 @@ import contextvars
 import functools
 import logging
 import os
+import random
 import time
-import uuid
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -33,8 +34,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.http.logs import AccessLog
+from service.solver.cancel import CancelledError
+
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
-access_log = logging.getLogger("tconv.access")
 
 REQUESTS = Counter(
     "tconv_requests_total", "HTTP requests by route, method and status.", ["route", "method", "status"]
@@ -69,6 +72,13 @@ LOOP_LAG = Histogram(
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 LAG_INTERVAL_S = 0.25
+CANCELLED = Counter(
+    "tconv_requests_cancelled_total",
+    "Requests whose client disconnected before the answer, by route; their work was stopped.",
+    ["route"],
+)
+# What the access log and tconv_requests_total record for them (nginx's "client closed request").
+CLIENT_GONE = 499
 
 
 async def watch_event_loop_lag() -> None:
@@ -96,7 +106,9 @@ def accepted_request_id(raw: bytes | None) -> str:
     """
     if raw and len(raw) <= MAX_REQUEST_ID and all(0x20 < byte < 0x7F for byte in raw):
         return raw.decode("ascii")
-    return uuid.uuid4().hex
+    # An id names a request in logs and needs no secrecy: the random module's generator (reseeded
+    # in forked children) is a fraction of uuid4's cost, which reads the system's entropy source.
+    return f"{random.getrandbits(128):032x}"
 
 
 def internal_error_body(rid: str) -> bytes:
@@ -119,6 +131,11 @@ def _request_counter(route: str, method: str, status: int) -> Any:
 
 
 @functools.lru_cache(maxsize=1024)
+def _cancelled_counter(route: str) -> Any:
+    return CANCELLED.labels(route)
+
+
+@functools.lru_cache(maxsize=1024)
 def _latency_histogram(route: str) -> Any:
     return LATENCY.labels(route)
 
@@ -129,25 +146,69 @@ def _route_of(scope: Scope, status: int) -> str:
     The router records the API routes it picks in the scope, which the middleware sees afterwards.
     The docs pages and static files are plain routes it does not record: answered (< 400), their
     path is the label (a fixed set); anything else that matched nothing stays "unmatched", so
-    random paths cannot grow the label set.
+    random paths cannot grow the label set. A request cancelled while queued is "queued".
     """
     route = scope.get("route")
     if route is not None:
         return str(getattr(route, "path", "unmatched"))
+    if status == CLIENT_GONE:
+        # Cancelled before routing: the one thing a request awaits there is its turn.
+        return "queued"
     return str(scope["path"]) if status < 400 else "unmatched"
 
 
 class ObservabilityMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    """Outermost: every request, answered here or further in, is counted, timed and logged.
+
+    ``fixed`` maps paths to answers that never change (``/healthz``): a GET of one is answered
+    here, with the same headers, metrics and access line, without the middlewares, routing and
+    validation inside. ``create_app`` lists only paths that nothing inside would answer
+    differently (no key required); with CORS configured, a request carrying ``Origin`` goes the
+    long way so that the CORS headers are added.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        fixed: Mapping[str, bytes] | None = None,
+        cors: bool = False,
+        access: AccessLog | None = None,
+    ) -> None:
         self.app = app
+        self.fixed = {
+            path: (body, [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))])
+            for path, body in (fixed or {}).items()
+        }
+        self.cors = cors
+        self.access = access or AccessLog()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rid = accepted_request_id(dict(scope["headers"]).get(b"x-request-id"))
-        token = request_id.set(rid)
         began = time.perf_counter()
+        raw_id = origin = None
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                raw_id = value
+            elif name == b"origin":
+                origin = value
+        rid = accepted_request_id(raw_id)
+        fixed = self.fixed.get(scope["path"]) if scope["method"] == "GET" else None
+        if fixed is not None and not (self.cors and origin is not None):
+            body, headers = fixed
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [*headers, *_stamp(rid, began)],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            self._record(scope, scope["path"], 200, began, rid)
+            return
+        token = request_id.set(rid)
         status = 500
         started = False
 
@@ -155,22 +216,22 @@ class ObservabilityMiddleware:
             nonlocal status, started
             if message["type"] == "http.response.start":
                 status, started = message["status"], True
-                # W3C Server-Timing: the time from the request's arrival to its response head,
-                # with the body already encoded; what benchmarks call "server time".
-                took = f"app;dur={(time.perf_counter() - began) * 1000:.3f}".encode()
-                message["headers"] = [
-                    *message.get("headers", []),
-                    (b"x-request-id", rid.encode("ascii")),
-                    (b"server-timing", took),
-                ]
+                message["headers"] = [*message.get("headers", []), *_stamp(rid, began)]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except CancelledError:
+            # The client left and the work was stopped (see limits_middleware): there is nobody to
+            # answer. 499 is the status proxies log for it ("client closed request").
+            status = CLIENT_GONE
+            _cancelled_counter(_route_of(scope, status)).inc()
         except Exception:
             # The last resort: the usual error body with the request id, the traceback only in
             # the log. Once the head is out, the connection can only be dropped (uvicorn does).
-            access_log.exception("unhandled error", extra={"request_id": rid, "path": scope["path"]})
+            logging.getLogger("tconv.errors").exception(
+                "unhandled error", extra={"request_id": rid, "path": scope["path"]}
+            )
             if started:
                 raise
             body = internal_error_body(rid)
@@ -186,22 +247,31 @@ class ObservabilityMiddleware:
             )
             await send_with_id({"type": "http.response.body", "body": body})
         finally:
-            elapsed = time.perf_counter() - began
-            route = _route_of(scope, status)
-            _request_counter(route, scope["method"], status).inc()
-            _latency_histogram(route).observe(elapsed)
-            if access_log.isEnabledFor(logging.INFO):
-                access_log.info(
-                    "request",
-                    extra={
-                        "request_id": rid,
-                        "method": scope["method"],
-                        "path": scope["path"],
-                        "status": status,
-                        "duration_ms": round(elapsed * 1000, 3),
-                    },
-                )
+            self._record(scope, _route_of(scope, status), status, began, rid)
             request_id.reset(token)
+
+    def _record(self, scope: Scope, route: str, status: int, began: float, rid: str) -> None:
+        elapsed = time.perf_counter() - began
+        _request_counter(route, scope["method"], status).inc()
+        _latency_histogram(route).observe(elapsed)
+        if self.access.enabled():
+            self.access.write(
+                "request",
+                {
+                    "request_id": rid,
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 3),
+                },
+            )
+
+
+def _stamp(rid: str, began: float) -> tuple[tuple[bytes, bytes], tuple[bytes, bytes]]:
+    # W3C Server-Timing: the time from the request's arrival to its response head, with the body
+    # already encoded; what benchmarks call "server time".
+    took = b"app;dur=%.3f" % ((time.perf_counter() - began) * 1000)
+    return (b"x-request-id", rid.encode("ascii")), (b"server-timing", took)
 
 
 def metrics_response(_: Request) -> Response:

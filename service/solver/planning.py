@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from service.solver.params import DimParams
 from service.solver.sizes import Dims
 
 
@@ -106,3 +107,51 @@ def exact_input_sizes(
     below = scale * below_m + offset if below_m >= m_min else None
     above = scale * max(above_m, m_min) + offset
     return below, above
+
+
+@dataclass(frozen=True, slots=True)
+class Decoder:
+    """The mirror of an encoder, in decoder order; empty when torch refuses the encoder."""
+
+    inversion: Inversion
+    layers: list[tuple[DimParams, ...]]  # one DimParams per dimension, last encoder layer first
+    sizes: list[Dims]  # after each decoder layer
+    exact_below: tuple[int | None, ...] | None  # per dimension, when valid (None: no smaller one)
+    exact_above: tuple[int | None, ...] | None
+    is_exact: bool  # every mirror needs output_padding 0
+
+
+def mirror_encoder(input_size: Dims, layers: Sequence[ConvLayer]) -> Decoder:
+    """The ConvTranspose decoder that restores every size of ``layers`` run on ``input_size``.
+
+    >>> mirror_encoder((7,), [ConvLayer((3,), (2,), (1,), (1,))]).layers
+    [(DimParams(kernel_size=3, stride=2, dilation=1, padding=1, output_padding=0),)]
+    """
+    inversion = invert_encoder(input_size, layers)
+    if not inversion.is_valid:
+        # A decoder exists only for an encoder torch accepts in full.
+        return Decoder(inversion, [], [], None, None, False)
+    decoder = [
+        tuple(
+            DimParams(k, s, d, p, op)
+            for k, s, d, p, op in zip(
+                layer.kernel_size, layer.stride, layer.dilation, layer.padding, ops, strict=True
+            )
+        )
+        for layer, ops in zip(reversed(layers), reversed(inversion.output_paddings), strict=True)
+    ]
+    per_dim = [
+        exact_input_sizes(
+            input_size[dim],
+            [(c.kernel_size[dim], c.stride[dim], c.padding[dim], c.dilation[dim]) for c in layers],
+        )
+        for dim in range(len(input_size))
+    ]
+    return Decoder(
+        inversion,
+        decoder,
+        list(reversed(inversion.sizes[:-1])),
+        tuple(b for b, _ in per_dim),
+        tuple(a for _, a in per_dim),
+        not any(any(ops) for ops in inversion.output_paddings),
+    )

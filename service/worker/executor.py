@@ -13,6 +13,7 @@ import time
 import anyio.to_thread
 from cachetools import LRUCache
 
+from service.solver.cancel import checkpoint
 from service.wire.schemas import VerificationOut, VerifyRequest, VerifyResponse
 from service.worker import runner
 from service.worker.config import WorkerSettings
@@ -51,6 +52,9 @@ class Executor:
             results = [self._late(device)] * len(request.layers)
         else:
             try:
+                # A caller that leaves cancels the request's scope, which anyio keeps off this
+                # wait: the lock, which guards the one sandbox, is held until the thread has
+                # stopped (at its next check of the request's cancellation).
                 results = await anyio.to_thread.run_sync(self._run_all, request, device, deadline)
             finally:
                 self._lock.release()
@@ -69,6 +73,7 @@ class Executor:
     def _run_all(self, request: VerifyRequest, device: str, deadline: float) -> list[VerificationOut]:
         results: list[VerificationOut] = []
         for job in runner.jobs_of(request, device):
+            checkpoint()
             if isinstance(job, VerificationOut):
                 results.append(job)
             elif time.monotonic() > deadline:

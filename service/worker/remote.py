@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
+import anyio
 import httpx
 from pydantic import ValidationError
 
@@ -97,7 +98,18 @@ class RemoteVerifier:
         headers = {"content-type": "application/json"}
         if request_id:
             headers["X-Request-ID"] = request_id
-        answers = await asyncio.gather(*(self._send(chunk, headers) for chunk in chunks))
+        answers: list[VerifyResponse | Exception] = [ConnectionError("not sent")] * len(chunks)
+
+        async def send(index: int, chunk: VerifyRequest) -> None:
+            answers[index] = await self._send(chunk, headers)
+
+        # An anyio task group, not asyncio.gather: when the caller leaves, its request's cancel
+        # scope reaches the calls inside, and httpx closes their connections (so the worker sees
+        # its client leave and stops); gather re-cancels its children during httpx's shielded
+        # cleanup and leaves the connections open.
+        async with anyio.create_task_group() as group:
+            for index, chunk in enumerate(chunks):
+                group.start_soon(send, index, chunk)
         busy = [a for a in answers if isinstance(a, WorkerBusyError)]
         if busy and len(busy) == len(answers):
             raise busy[0]

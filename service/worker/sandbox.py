@@ -3,8 +3,8 @@
 A torch kernel cannot be interrupted from another thread, and its memory is not bounded by the
 tensors it was given (the CPU path of a 2^26-element kernel-1 layer held 12.5 GB here, for
 109 s). So each job runs in a child process: the parent polls how much resident memory the child
-has added since it was idle, and the request's deadline, and kills the child past either; the
-next job starts a fresh one.
+has added since it was idle, and the request's deadline, and kills the child past either, or as
+soon as the request's client has gone (``service.solver.cancel``); the next job starts a fresh one.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import time
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
+from service.solver.cancel import CancelledError, checkpoint
 from service.wire.schemas import VerificationOut
 from service.worker.jobs import Job
 
@@ -98,6 +99,11 @@ class Sandbox:
                     f"stopped: running this layer took over {self.max_memory_bytes:,} bytes of memory "
                     "(TCONV_WORKER_MAX_MEMORY_BYTES)",
                 )
+            try:
+                checkpoint()
+            except CancelledError:
+                self.close()  # the caller has gone: free the device and the memory now
+                raise
             if time.monotonic() - began > timeout_s:
                 return self._stopped(job, "stopped: the request's deadline passed while this layer ran")
             if not process.is_alive():

@@ -82,6 +82,22 @@ def test_open_paths_can_close_the_operations_paths() -> None:
         assert test_client.get("/metrics", headers={"X-API-Key": "k"}).status_code == 200
 
 
+def test_a_closed_healthz_needs_a_key_too() -> None:
+    """/healthz is answered by the outermost middleware only while it is open."""
+    settings = Settings(verify_mode="off", api_keys="k", open_paths="/readyz")
+    with TestClient(create_app(settings)) as test_client:
+        refused = test_client.get("/healthz")
+        assert refused.status_code == 401
+        assert "www-authenticate" in refused.headers
+        assert test_client.get("/healthz", headers={"X-API-Key": "k"}).json() == {"status": "ok"}
+
+
+def test_healthz_from_a_browser_gets_the_cors_headers(guarded: TestClient) -> None:
+    answer = guarded.get("/healthz", headers={"Origin": "https://ui.test"})
+    assert answer.json() == {"status": "ok"}
+    assert answer.headers["access-control-allow-origin"] == "https://ui.test"
+
+
 def test_no_keys_is_open_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="tconv.api"):
         app = create_app(Settings(verify_mode="off"))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
@@ -12,12 +14,14 @@ from fastapi.testclient import TestClient
 from service.http.logs import json_formatter, logging_config
 
 
-def test_request_id_is_echoed_or_made(client: TestClient) -> None:
-    given = client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_request_id_is_echoed_or_made(client: TestClient, path: str) -> None:
+    given = client.get(path, headers={"X-Request-ID": "abc-123"})
     assert given.headers["x-request-id"] == "abc-123"
-    made = client.get("/healthz").headers["x-request-id"]
+    made = client.get(path).headers["x-request-id"]
     assert len(made) == 32
-    assert made != client.get("/healthz").headers["x-request-id"]
+    assert made != client.get(path).headers["x-request-id"]
+    assert client.get(path, headers={"X-Request-ID": "café".encode()}).headers["x-request-id"] != "café"
 
 
 def test_server_timing_reports_the_time_to_the_response_head(client: TestClient) -> None:
@@ -28,10 +32,12 @@ def test_server_timing_reports_the_time_to_the_response_head(client: TestClient)
 
 
 def test_metrics_count_routes_and_searches(client: TestClient) -> None:
+    client.get("/healthz")
     client.post("/v1/search", json={"input_size": 7, "output_size": 14, "limit": 3})
     client.post("/v1/shape", json={"input_size": 7, "kernel_size": 0})
     text = client.get("/metrics").text
     assert 'tconv_requests_total{method="POST",route="/v1/search",status="200"}' in text
+    assert 'tconv_requests_total{method="GET",route="/healthz",status="200"}' in text
     assert 'tconv_requests_total{method="POST",route="/v1/shape",status="422"}' in text
     assert "tconv_request_duration_seconds_bucket" in text
     assert "tconv_search_space_size_count" in text
@@ -40,17 +46,55 @@ def test_metrics_count_routes_and_searches(client: TestClient) -> None:
     assert 'route="unmatched"' in client.get("/metrics").text
 
 
-def test_access_log_is_json_with_the_request_id(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO, logger="tconv.access"):
-        client.get("/healthz", headers={"X-Request-ID": "trace-me"})
-    record = next(r for r in caplog.records if getattr(r, "request_id", None) == "trace-me")
-    assert record.status == 200  # type: ignore[attr-defined]
-    # The configured formatter turns that record into one JSON line.
-    assert logging_config("info")["formatters"]["json"]["()"] == "service.http.logs.json_formatter"
-    line = json.loads(json_formatter().format(record))
+def _access_lines(err: str) -> list[dict[str, object]]:
+    return [line for line in map(json.loads, err.splitlines()) if line.get("logger") == "tconv.access"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("GET", "/healthz", 200), ("POST", "/v1/shape", 422), ("GET", "/no/such/path", 404)],
+)
+def test_access_log_is_one_json_line_per_request_with_its_id(
+    client: TestClient, capsys: pytest.CaptureFixture[str], method: str, path: str, status: int
+) -> None:
+    """/healthz is answered by the outermost middleware, the others by the routes: both log alike."""
+    capsys.readouterr()
+    with _access_log_level(logging.INFO):
+        client.request(
+            method, path, json={} if method == "POST" else None, headers={"X-Request-ID": "trace-me"}
+        )
+    (line,) = _access_lines(capsys.readouterr().err)
     assert line["request_id"] == "trace-me"
-    assert line["level"] == "INFO"
-    assert line["path"] == "/healthz"
+    assert (line["level"], line["message"]) == ("INFO", "request")
+    assert (line["method"], line["path"], line["status"]) == (method, path, status)
+    assert isinstance(line["duration_ms"], float)
     # ISO 8601 with the zone, as log pipelines parse it.
-    stamp = datetime.fromisoformat(line["time"])
+    stamp = datetime.fromisoformat(str(line["time"]))
     assert stamp.utcoffset() is not None
+
+
+def test_access_log_follows_the_log_level(client: TestClient, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    with _access_log_level(logging.WARNING):
+        client.get("/healthz")
+    assert _access_lines(capsys.readouterr().err) == []
+
+
+@contextlib.contextmanager
+def _access_log_level(level: int) -> Iterator[None]:
+    logger = logging.getLogger("tconv.access")
+    before = logger.level
+    logger.setLevel(level)
+    try:
+        yield
+    finally:
+        logger.setLevel(before)
+
+
+def test_log_records_are_json_lines_with_an_iso_time() -> None:
+    assert logging_config("info")["formatters"]["json"]["()"] == "service.http.logs.json_formatter"
+    record = logging.LogRecord("tconv.errors", logging.ERROR, __file__, 1, "boom", None, None)
+    record.request_id = "trace-me"
+    line = json.loads(json_formatter().format(record))
+    assert (line["level"], line["logger"], line["request_id"]) == ("ERROR", "tconv.errors", "trace-me")
+    assert datetime.fromisoformat(line["time"]).utcoffset() is not None

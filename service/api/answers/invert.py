@@ -1,14 +1,14 @@
-"""/v1/invert answers: the solver's inversion of an encoder as a wire response."""
+"""/v1/invert answers: an encoder request as ``planning.mirror_encoder``'s input, its decoder as
+the wire response."""
 
 from __future__ import annotations
 
 from service.api.answers.views import basic_invert
 from service.api.dims import dims, ndim_of
 from service.api.explain import JSON, layer_out, snippet
-from service.solver.enumeration import DimParams
 from service.solver.errors import SolverError
-from service.solver.planning import ConvLayer, exact_input_sizes, invert_encoder
-from service.wire.schemas import ErrorInfo, ExactSizesOut, InvertRequest, InvertResponse, LayerOut
+from service.solver.planning import ConvLayer, mirror_encoder
+from service.wire.schemas import ErrorInfo, ExactSizesOut, InvertRequest, InvertResponse
 
 
 def answer_invert(request: InvertRequest) -> InvertResponse | JSON:
@@ -23,7 +23,6 @@ def answer_invert(request: InvertRequest) -> InvertResponse | JSON:
         if isinstance(value, tuple)
     ]
     ndim = ndim_of(input_size=request.input_size, **{f"conv_{n}": (0,) * n for n in set(array_lengths)})
-    input_size = dims(request.input_size, ndim, "input_size")
     layers = [
         ConvLayer(
             kernel_size=dims(conv.kernel_size, ndim, f"conv[{n}].kernel_size"),
@@ -33,48 +32,23 @@ def answer_invert(request: InvertRequest) -> InvertResponse | JSON:
         )
         for n, conv in enumerate(convs)
     ]
-    inversion = invert_encoder(input_size, layers)
-    decoder: list[LayerOut] = []
-    snippets: list[str] = []
-    # A decoder exists only for an encoder torch accepts in full.
-    for index in reversed(range(len(inversion.output_paddings) if inversion.is_valid else 0)):
-        layer = layers[index]
-        transposed = [
-            DimParams(k, s, d, p, op)
-            for k, s, d, p, op in zip(
-                layer.kernel_size,
-                layer.stride,
-                layer.dilation,
-                layer.padding,
-                inversion.output_paddings[index],
-                strict=True,
-            )
-        ]
-        decoder.append(layer_out(transposed))
-        snippets.append(snippet(tuple(transposed)))
-    exact = None
-    if inversion.is_valid:
-        per_dim = [
-            exact_input_sizes(
-                input_size[dim],
-                [(c.kernel_size[dim], c.stride[dim], c.padding[dim], c.dilation[dim]) for c in layers],
-            )
-            for dim in range(ndim)
-        ]
-        exact = ExactSizesOut(below=[b for b, _ in per_dim], above=[a for _, a in per_dim])
+    decoder = mirror_encoder(dims(request.input_size, ndim, "input_size"), layers)
+    inversion = decoder.inversion
     full = InvertResponse(
         valid=inversion.is_valid,
         sizes=[list(size) for size in inversion.sizes],
-        decoder=decoder,
-        decoder_sizes=[list(size) for size in reversed(inversion.sizes[:-1])] if inversion.is_valid else [],
-        snippets=snippets,
+        decoder=[layer_out(layer) for layer in decoder.layers],
+        decoder_sizes=[list(size) for size in decoder.sizes],
+        snippets=[snippet(layer) for layer in decoder.layers],
         error=ErrorInfo(
             code="conv_kernel_larger_than_input", message=inversion.error, dim=inversion.failed_dim
         )
         if inversion.error
         else None,
         failed_layer=inversion.failed_layer,
-        exact_input_sizes=exact,
-        is_exact=inversion.is_valid and not any(any(ops) for ops in inversion.output_paddings),
+        exact_input_sizes=ExactSizesOut(below=list(decoder.exact_below), above=list(decoder.exact_above))
+        if decoder.exact_below is not None and decoder.exact_above is not None
+        else None,
+        is_exact=decoder.is_exact,
     )
     return basic_invert(full.model_dump()) if request.view == "basic" else full

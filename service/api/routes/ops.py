@@ -22,7 +22,9 @@ LATENCY_DESCRIPTION = (
 router = APIRouter(tags=["ops"], route_class=OrjsonRoute)
 
 
-_HEALTHY = b'{"status":"ok"}'
+# Encoded once, and the same bytes the outermost middleware answers a plain GET with (see
+# create_app): liveness probes and load balancers call this more than anything else.
+HEALTHY = b'{"status":"ok"}'
 
 
 @router.get(
@@ -32,8 +34,7 @@ _HEALTHY = b'{"status":"ok"}'
     response_class=ModelResponse,
 )
 async def healthz() -> ModelResponse:
-    # Encoded once: liveness probes and load balancers call this more than anything else.
-    return ModelResponse(_HEALTHY)
+    return ModelResponse(HEALTHY)
 
 
 @router.get("/readyz", summary="Readiness: ready to serve; reports the verification worker")
