@@ -622,7 +622,8 @@ def _sort_same_ndim(spaces: Sequence[SearchSpace], ndim: int, objective: Objecti
 # same groups recur (tables are memoised per size pair, a nearest size serves many requests). One
 # look-up per group instead of one per option.
 # Tuples of ints: the collector stops tracking them, so a full memo costs its passes nothing.
-_GROUP_SCORES: Memo[tuple[int, ...]] = Memo(max_entries=1 << 14, max_item=256)
+# Groups of up to 64 options, 8,192 of them: at most ~20 MB.
+_GROUP_SCORES: Memo[tuple[int, ...]] = Memo(max_entries=1 << 13, max_item=64)
 
 
 def _group_scores(objective: Objective, group: tuple[DimParams, ...], i: int, o: int) -> tuple[int, ...]:
