@@ -14,7 +14,9 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
+from service.solver.cancel import checkpoint
 from service.solver.errors import SolverError
 from service.solver.memo import Memo
 from service.solver.params import DimParams as DimParams  # re-exported: its home before params.py
@@ -129,6 +131,8 @@ class SearchBounds:
     portable_to: tuple[str, ...] = ()
     _key: tuple[object, ...] = field(init=False, repr=False, default=())
     _hash: int = field(init=False, repr=False, default=0)
+    # Counted once: every search checks it against its budget, a batch once per item.
+    triple_count: int = field(init=False, repr=False, default=0, compare=False)
 
     def __post_init__(self) -> None:
         key = (
@@ -139,6 +143,9 @@ class SearchBounds:
         )
         object.__setattr__(self, "_key", key)
         object.__setattr__(self, "_hash", hash(key))
+        object.__setattr__(
+            self, "triple_count", len(self.kernel_size) * len(self.stride) * len(self.dilation)
+        )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, SearchBounds):
@@ -154,10 +161,6 @@ class SearchBounds:
                 for d in self.dilation:
                     yield k, s, d
 
-    @property
-    def triple_count(self) -> int:
-        return len(self.kernel_size) * len(self.stride) * len(self.dilation)
-
 
 @dataclass(frozen=True, slots=True)
 class SearchSpace:
@@ -172,17 +175,19 @@ class SearchSpace:
     output_size: Dims
     tie_dims: bool
     groups: tuple[tuple[tuple[DimParams, ...], ...], ...]
+    # Ranking's cost in overlap_work units, as build_space estimates it: a batch sums its items'.
+    work: int = 0
+    # The exact number of valid layers, counted once without materialising the cross product.
+    total: int = field(init=False, default=0)
 
-    @property
-    def total(self) -> int:
-        """Exact number of valid layers, without materialising the cross product."""
+    def __post_init__(self) -> None:
         total = 0
         for per_dim in self.groups:
             count = 1
             for options in per_dim:
                 count *= len(options)
             total += count
-        return total
+        object.__setattr__(self, "total", total)
 
 
 def stride_window(
@@ -242,71 +247,103 @@ def build_space(
         raise over
     # Square sizes are the common case: solve each distinct (input, output) pair once.
     pairs = list(dict.fromkeys(zip(input_size, output_size, strict=True)))
-    solved = {pair: _solve_pair(*pair, bounds) for pair in pairs}
+    found = [_solve_pair(*pair, bounds) for pair in pairs]
     accept = option_filter(bounds.portable_to, tie_dims=tie_dims)
     if accept is not None:
         # The rules are per option (or per triple), so filtering options keeps every count exact.
-        solved = {
-            pair: {
-                triple: kept for triple, options in table.items() if (kept := tuple(filter(accept, options)))
-            }
-            for pair, table in solved.items()
-        }
-    option_count = sum(len(options) for per_triple in solved.values() for options in per_triple.values())
+        found = [
+            _Solved.of(
+                {
+                    triple: kept
+                    for triple, options in table.items()
+                    if (kept := tuple(filter(accept, options)))
+                }
+            )
+            for table, *_ in found
+        ]
+    solved = {pair: one.table for pair, one in zip(pairs, found, strict=True)}
+    option_count = sum(one.options for one in found)
     if option_count > max_options:
         raise SolverError(
             "space_too_large",
             f"{option_count:,} valid per-dimension options exceed the budget of {max_options:,}; "
             "narrow kernel_size, stride, dilation, padding or output_padding",
         )
-    if max_work is not None:
-        from service.solver.overlap import overlap_work  # overlap.py imports this module
-
-        work = sum(
-            len(options) * overlap_work(k, s)
-            for per_triple in solved.values()
-            for (k, s, _), options in per_triple.items()
+    work = sum(one.work for one in found)
+    if max_work is not None and work > max_work:
+        raise SolverError(
+            "space_too_large",
+            f"ranking these {option_count:,} options would take {work:,} units of work (large strides "
+            f"and kernels cost more); the budget is {max_work:,}: narrow stride or kernel_size",
         )
-        if work > max_work:
-            raise SolverError(
-                "space_too_large",
-                f"ranking these {option_count:,} options would take {work:,} units of work (large strides "
-                f"and kernels cost more); the budget is {max_work:,}: narrow stride or kernel_size",
-            )
+    if tie_dims and accept is None and len(found) == 1:
+        # Tied and square, the common case: the groups are the table's own, kept with it.
+        return SearchSpace(input_size, output_size, tie_dims, found[0].tied(len(input_size)), work)
     per_pair = [solved[pair] for pair in zip(input_size, output_size, strict=True)]
     if not tie_dims:
         per_dim = [
             tuple(option for triple in sorted(table) for option in table[triple]) for table in per_pair
         ]
         if "keras" in bounds.portable_to:
-            return SearchSpace(input_size, output_size, tie_dims, _stride_or_dilation_groups(per_dim))
+            return SearchSpace(input_size, output_size, tie_dims, _stride_or_dilation_groups(per_dim), work)
         groups = [tuple(per_dim)] if all(per_dim) else []
-        return SearchSpace(input_size, output_size, tie_dims, tuple(groups))
+        return SearchSpace(input_size, output_size, tie_dims, tuple(groups), work)
     shared = set(per_pair[0]).intersection(*per_pair[1:])
     tied = tuple(tuple(table[triple] for table in per_pair) for triple in sorted(shared))
-    return SearchSpace(input_size, output_size, tie_dims, tied)
+    return SearchSpace(input_size, output_size, tie_dims, tied, work)
 
 
 Table = dict[tuple[int, int, int], tuple[DimParams, ...]]
+
+
+class _Solved(NamedTuple):
+    """A table with its option count and its ranking work (``overlap_work`` units), counted once,
+    and its tied square spaces' groups per dimensionality, built once when first asked for."""
+
+    table: Table
+    options: int
+    work: int
+    square: dict[int, tuple[tuple[tuple[DimParams, ...], ...], ...]]
+
+    @classmethod
+    def of(cls, table: Table) -> _Solved:
+        from service.solver.overlap import overlap_work  # overlap.py imports this module
+
+        return cls(
+            table,
+            sum(map(len, table.values())),
+            sum(len(options) * overlap_work(k, s) for (k, s, _), options in table.items()),
+            {},
+        )
+
+    def tied(self, ndim: int) -> tuple[tuple[tuple[DimParams, ...], ...], ...]:
+        """The groups of the tied space of ``ndim`` dimensions that all map this pair."""
+        groups = self.square.get(ndim)
+        if groups is None:
+            groups = self.square[ndim] = tuple((self.table[triple],) * ndim for triple in sorted(self.table))
+        return groups
+
+
 # Tables are pure functions of (input, output, bounds) and small ones recur (an input size meets
 # many outputs, a nearest size many requests): kept, up to 64 options each (at most ~50 MB in all).
 # Callers never mutate one.
-_TABLES: Memo[Table] = Memo(max_entries=1 << 13, max_item=64)
+_TABLES: Memo[_Solved] = Memo(max_entries=1 << 13, max_item=64)
 
 
-def _solve_pair(input_size: int, output_size: int, bounds: SearchBounds) -> Table:
+def _solve_pair(input_size: int, output_size: int, bounds: SearchBounds) -> _Solved:
     """Every (kernel, stride, dilation) that reaches ``output_size``, with its per-dimension options."""
     key = (input_size, output_size, bounds)
-    table = _TABLES.get(key)
-    if table is None:
-        table = _solve_pair_uncached(input_size, output_size, bounds)
-        _TABLES.put(key, table, sum(map(len, table.values())))
-    return table
+    solved = _TABLES.get(key)
+    if solved is None:
+        solved = _Solved.of(_solve_pair_uncached(input_size, output_size, bounds))
+        _TABLES.put(key, solved, solved.options)
+    return solved
 
 
 def _solve_pair_uncached(input_size: int, output_size: int, bounds: SearchBounds) -> Table:
     table: Table = {}
     for k in bounds.kernel_size:
+        checkpoint()  # up to the triple budget of closed forms: it stops once the caller has gone
         for d in bounds.dilation:
             padding_max = bounds.padding.hi if bounds.padding is not None else d * (k - 1)
             window = stride_window(

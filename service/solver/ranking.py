@@ -20,10 +20,14 @@ import operator
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import islice
+from itertools import islice, pairwise
 from typing import Literal
 
+import numpy as np
+
+from service.solver.cancel import checkpoint
 from service.solver.enumeration import DimParams, SearchSpace
+from service.solver.memo import Memo
 from service.solver.overlap import DimOverlap, dim_overlap, periodic_pattern
 
 Terms = dict[str, int]
@@ -219,20 +223,27 @@ class _Combine:
         out: defaultdict[int, int] = defaultdict(int)
         pairs = sorted(b.items())
         if self.is_product:
-            for key_a, count_a in a.items():
+            for n, (key_a, count_a) in enumerate(a.items()):
+                if not n & 63:  # a huge space's histogram is a long loop: it stops once the caller has gone
+                    checkpoint()
                 for key_b, count_b in pairs:
                     key = key_a * key_b
                     if key > cap:
                         break
                     out[key] += count_a * count_b
         else:
-            for key_a, count_a in a.items():
+            for n, (key_a, count_a) in enumerate(a.items()):
+                if not n & 63:
+                    checkpoint()
                 for key_b, count_b in pairs:
                     key = key_a + key_b
                     if key > cap:
                         break
                     out[key] += count_a * count_b
         return dict(out)
+
+
+_SUM, _PRODUCT = _Combine(is_product=False), _Combine(is_product=True)
 
 
 class _Leaf:
@@ -359,54 +370,67 @@ class RankedCandidate:
         return f"RankedCandidate(rank={self.rank}, score={self.score}, layer={self.layer!r})"
 
 
+class _Sorted:
+    """One small space's layers in objective order, as rows of arrays (see ``_sort_small``):
+    layer ``n`` is ``options[picks[j][n]]`` in each dimension ``j``, with score ``scores[n]``."""
+
+    __slots__ = ("options", "picks", "scores")
+
+    def __init__(self, scores: np.ndarray, picks: list[np.ndarray], options: list[DimParams]) -> None:
+        self.scores, self.picks, self.options = scores, picks, options
+
+    def slice(self, start: int, stop: int) -> list[tuple[int, Layer]]:
+        options = self.options
+        columns = [[options[n] for n in picks[start:stop].tolist()] for picks in self.picks]
+        return list(zip(self.scores[start:stop].tolist(), zip(*columns, strict=True), strict=True))
+
+
+_NOTHING = _Sorted(np.zeros(0, dtype=np.int64), [], [])
+
+
 class RankedSpace:
     """A search space in objective order; ``page`` costs O(limit + groups), not O(space)."""
 
-    def __init__(self, space: SearchSpace, objective: Objective, *, sort_below: int = 256) -> None:
+    def __init__(
+        self,
+        space: SearchSpace,
+        objective: Objective,
+        *,
+        sort_below: int = 256,
+        _sorted: _Sorted | None = None,
+    ) -> None:
         self.space = space
         self.objective = objective
         self.total = space.total
-        self._combine = _Combine(objective.combine == "product")
-
-        sizes = list(zip(space.input_size, space.output_size, strict=True))
-        self._sorted: list[tuple[int, Layer]] | None = None
+        self._combine = _PRODUCT if objective.combine == "product" else _SUM
+        self._sorted: _Sorted | None = None
         self._root: _Union | _Product | None = None
-        if self.total <= sort_below:
-            # Small spaces (the common case) are cheaper to sort than to bucket. Each option is
-            # scored once per group, not once per layer it appears in.
-            product = self._combine.is_product
-            entries: list[tuple[int, Layer]] = []
-            for per_dim in space.groups:
-                # The cross product, one dimension at a time: (combined score, layer so far).
-                crossed: list[tuple[int, Layer]] = [((1 if product else 0), ())]
-                for options, (i, o) in zip(per_dim, sizes, strict=True):
-                    scored = [(_shared_dim_score(objective, p, i, o), (p,)) for p in options]
-                    crossed = (
-                        [(a * b, head + tail) for a, head in crossed for b, tail in scored]
-                        if product
-                        else [(a + b, head + tail) for a, head in crossed for b, tail in scored]
-                    )
-                entries.extend(crossed)
-            entries.sort()
-            self._sorted = entries
+        if not self.total:
+            self._sorted = _NOTHING
             return
-        products = [
-            _Product(
-                [
-                    _Leaf([(_shared_dim_score(objective, p, i, o), p) for p in options])
-                    for options, (i, o) in zip(per_dim, sizes, strict=True)
-                ],
-                self._combine,
-            )
-            for per_dim in space.groups
-        ]
+        if self.total <= sort_below:
+            # Small spaces (the common case) are cheaper to sort than to bucket.
+            self._sorted = _sorted if _sorted is not None else _sort_small([space], objective)[0]
+            return
+        sizes = list(zip(space.input_size, space.output_size, strict=True))
+        products = []
+        for per_dim in space.groups:
+            checkpoint()  # scoring a large space's options: up to the option budget of them
+            leaves = [
+                _Leaf([(_shared_dim_score(objective, p, i, o), p) for p in options])
+                for options, (i, o) in zip(per_dim, sizes, strict=True)
+            ]
+            products.append(_Product(leaves, self._combine))
         self._root = products[0] if len(products) == 1 else _Union(products)
 
     def page(self, *, offset: int = 0, limit: int = 10) -> list[RankedCandidate]:
         if self._sorted is not None:
+            stop = min(offset + limit, self.total)
+            if offset >= stop:
+                return []
             return [
                 RankedCandidate(offset + n + 1, score, layer, self)
-                for n, (score, layer) in enumerate(self._sorted[offset : offset + limit])
+                for n, (score, layer) in enumerate(self._sorted.slice(offset, stop))
             ]
         if self._root is None or limit <= 0:
             return []
@@ -473,8 +497,155 @@ def rank_space(
     space: SearchSpace, objective: str | Objective = "balanced", *, sort_below: int = 256
 ) -> RankedSpace:
     """Rank a space; spaces of at most ``sort_below`` layers are sorted outright."""
+    return rank_spaces([space], objective, sort_below=sort_below)[0]
+
+
+def rank_spaces(
+    spaces: Sequence[SearchSpace], objective: str | Objective = "balanced", *, sort_below: int = 256
+) -> list[RankedSpace]:
+    """Rank many spaces (a search batch's): the small ones are sorted together, by one lexsort."""
     chosen = OBJECTIVES[objective] if isinstance(objective, str) else objective
-    return RankedSpace(space, chosen, sort_below=sort_below)
+    small = [space for space in spaces if 0 < space.total <= sort_below]
+    presorted = dict(zip(map(id, small), _sort_small(small, chosen), strict=True))
+    return [
+        RankedSpace(space, chosen, sort_below=sort_below, _sorted=presorted.get(id(space)))
+        for space in spaces
+    ]
+
+
+def _sort_small(spaces: Sequence[SearchSpace], objective: Objective) -> list[_Sorted]:
+    """Every layer of every space, in objective order per space, crossed and sorted as arrays.
+
+    Each space's options are laid out in one store, group by group, each scored once (cached);
+    a layer is a row of indices into it, one per dimension, found by index arithmetic over the
+    groups' cross products (no tuple per layer). One lexsort keyed by space, score, then each
+    dimension's option in parameter order puts every space in order at once; a page then builds
+    only its own layers (``_Sorted.slice``). Spaces of one dimensionality are crossed together.
+    """
+    by_ndim: defaultdict[int, list[int]] = defaultdict(list)
+    for n, space in enumerate(spaces):
+        by_ndim[len(space.input_size)].append(n)
+    sorted_of: dict[int, _Sorted] = {}
+    for ndim, members in by_ndim.items():
+        for n, found in zip(
+            members, _sort_same_ndim([spaces[n] for n in members], ndim, objective), strict=True
+        ):
+            sorted_of[n] = found
+    return [sorted_of[n] for n in range(len(spaces))]
+
+
+def _sort_same_ndim(spaces: Sequence[SearchSpace], ndim: int, objective: Objective) -> list[_Sorted]:
+    product = objective.combine == "product"
+    # Every space's options are laid out in one store, each distinct tuple of a space once (tied
+    # square spaces repeat one tuple in every dimension), in the order of the space's groups: so
+    # within a space, a dimension's slots are in parameter order (groups come in (kernel, stride,
+    # dilation) order, each group's options by padding) and a slot is the option's tie key.
+    store: list[DimParams] = []
+    store_scores: list[int] = []
+    starts: list[list[int]] = [[] for _ in range(ndim)]  # per (cell, dimension): its tuple's slot
+    counts: list[list[int]] = [[] for _ in range(ndim)]
+    cell_space: list[int] = []
+    overlapping: list[tuple[int, int]] = []  # (first slot, end) of spaces whose groups overlap
+
+    for n, space in enumerate(spaces):
+        sizes = list(zip(space.input_size, space.output_size, strict=True))
+        first = len(store)
+        slot: dict[int, int] = {}
+        cell_space.extend([n] * len(space.groups))
+        if space.tie_dims and len(set(sizes)) == 1:
+            # Tied and square: every dimension holds the same tuple (build_space), placed once.
+            i, o = sizes[0]
+            placed: list[int] = []
+            lengths: list[int] = []
+            for per_dim in space.groups:
+                group = per_dim[0]
+                placed.append(len(store))
+                lengths.append(len(group))
+                store.extend(group)
+                store_scores.extend(_group_scores(objective, group, i, o))
+            for j in range(ndim):
+                starts[j].extend(placed)
+                counts[j].extend(lengths)
+            continue
+        for per_dim in space.groups:
+            for j, (group, (i, o)) in enumerate(zip(per_dim, sizes, strict=True)):
+                start = slot.get(id(group))
+                if start is None:
+                    start = slot[id(group)] = len(store)
+                    store.extend(group)
+                    store_scores.extend(_group_scores(objective, group, i, o))
+                starts[j].append(start)
+                counts[j].append(len(group))
+        if not space.tie_dims and len(space.groups) > 1:
+            overlapping.append((first, len(store)))
+    if not cell_space:
+        return [_Sorted(np.zeros(0, np.int64), [np.zeros(0, np.intp)] * ndim, store) for _ in spaces]
+    all_scores = np.array(store_scores, dtype=np.int64)
+    # A layer is a row: its cell and its index within the cell's cross product, whose mixed-radix
+    # digits are its options' indices within their groups, one per dimension. Array methods, not
+    # numpy's module functions: a batch of one (a single search) pays their per-call cost only.
+    widths = [np.array(count, dtype=np.intp) for count in counts]
+    size = widths[0]
+    for width in widths[1:]:
+        size = size * width
+    ends = size.cumsum()
+    cell_of = np.arange(len(cell_space)).repeat(size)
+    rest = np.arange(int(ends[-1])) - (ends - size).repeat(size)
+    held: list[np.ndarray] = [rest] * ndim  # per dimension: the option's slot in the store
+    for j in reversed(range(ndim)):
+        if j:
+            width = widths[j][cell_of]
+            within, rest = rest % width, rest // width
+        else:
+            within = rest
+        held[j] = np.array(starts[j], dtype=np.intp)[cell_of] + within
+    score = all_scores[held[0]]
+    for h in held[1:]:
+        score = score * all_scores[h] if product else score + all_scores[h]
+    keys = held
+    if overlapping:
+        ranks = _overlapping_ranks(store, overlapping)
+        keys = [ranks[h] for h in held]
+    if len(spaces) == 1:
+        order = np.lexsort((*reversed(keys), score))
+        edges = [0, len(order)]
+    else:
+        space_of = np.array(cell_space, dtype=np.intp)[cell_of]
+        order = np.lexsort((*reversed(keys), score, space_of))
+        edges = space_of[order].searchsorted(np.arange(len(spaces) + 1)).tolist()
+    score = score[order]
+    held = [h[order] for h in held]
+    return [_Sorted(score[a:b], [h[a:b] for h in held], store) for a, b in pairwise(edges)]
+
+
+# One group's scores, kept: a pure function of the objective, the options and the sizes, and the
+# same groups recur (tables are memoised per size pair, a nearest size serves many requests). One
+# look-up per group instead of one per option.
+# Tuples of ints: the collector stops tracking them, so a full memo costs its passes nothing.
+# Groups of up to 64 options, 8,192 of them: at most ~20 MB.
+_GROUP_SCORES: Memo[tuple[int, ...]] = Memo(max_entries=1 << 13, max_item=64)
+
+
+def _group_scores(objective: Objective, group: tuple[DimParams, ...], i: int, o: int) -> tuple[int, ...]:
+    key = (objective, group, i, o)
+    scores = _GROUP_SCORES.get(key)
+    if scores is None:
+        scores = _GROUP_SCORES.put(
+            key, tuple([_shared_dim_score(objective, p, i, o) for p in group]), len(group)
+        )
+    return scores
+
+
+def _overlapping_ranks(store: list[DimParams], overlapping: list[tuple[int, int]]) -> np.ndarray:
+    """The tie key of every slot: the slot itself, except in spaces whose groups overlap (untied
+    Keras spaces), where an option recurs in several groups and their options are not in parameter
+    order; there each slot's key is its option's rank in parameter order within its space."""
+    keys = np.arange(len(store))
+    for first, end in overlapping:
+        mine = store[first:end]
+        rank = {p: first + r for r, p in enumerate(sorted(set(mine)))}
+        keys[first:end] = [rank[p] for p in mine]
+    return keys
 
 
 # Plans score layers apart from the sizes they meet (see solver.plans): as for a long input, where

@@ -9,9 +9,12 @@ a run with step 2. Explicit value sets split into such runs. Each run answers
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
+import numpy as np
+
+from service.solver.cancel import checkpoint
 from service.solver.enumeration import Bound, SearchBounds
 from service.solver.memo import Memo
 
@@ -61,62 +64,103 @@ class Reach(NamedTuple):
     above: int | None
 
 
-def _fold(runs: Iterable[_Run], target: int) -> Reach:
-    exact = False
-    below: int | None = None
-    above: int | None = None
-    for first, last, step in runs:
-        if first <= target <= last and (target - first) % step == 0:
-            exact = True
-        top = min(last, target - 1)  # the run's largest member below the target ...
-        if top >= first:
-            b = top - (top - first) % step
-            if b >= 1 and (below is None or b > below):
-                below = b
-        low = max(first, target + 1)  # ... and its smallest above
-        if low <= last:
-            a = low + (-(low - first)) % step
-            if a >= 1 and (above is None or a < above):
-                above = a
-    return Reach(exact, below, above)
+_NONE_ABOVE = np.iinfo(np.int64).max
+
+
+def _fold(runs: np.ndarray, owner: np.ndarray, targets: np.ndarray) -> list[Reach]:
+    """Per target, over the runs it owns (``runs[r]`` is ``(first, last, step)`` of target
+    ``owner[r]``): reachable, the largest member below it, the smallest above it.
+
+    One pass of array operations however many targets: each run answers for its target in O(1),
+    and the targets' answers are the maxima and minima over their runs.
+    """
+    count = len(targets)
+    first, last, step = runs[:, 0], runs[:, 1], runs[:, 2]
+    target = targets[owner]
+    hits = (first <= target) & (target <= last) & ((target - first) % step == 0)
+    top = np.minimum(last, target - 1)  # each run's largest member below its target ...
+    below = top - (top - first) % step
+    has_below = (top >= first) & (below >= 1)
+    low = np.maximum(first, target + 1)  # ... and its smallest above
+    above = low + (-(low - first)) % step
+    has_above = (low <= last) & (above >= 1)
+    exact = np.bincount(owner[hits], minlength=count) > 0
+    best_below = np.zeros(count, dtype=np.int64)
+    np.maximum.at(best_below, owner[has_below], below[has_below])
+    best_above = np.full(count, _NONE_ABOVE, dtype=np.int64)
+    np.minimum.at(best_above, owner[has_above], above[has_above])
+    return [
+        Reach(e, b or None, None if a == _NONE_ABOVE else a)
+        for e, b, a in zip(exact.tolist(), best_below.tolist(), best_above.tolist(), strict=True)
+    ]
+
+
+def _as_array(runs: Iterable[_Run]) -> np.ndarray:
+    return np.array(list(runs), dtype=np.int64).reshape(-1, 3)
 
 
 def reach(input_size: int, target: int, *, k: int, s: int, d: int, bounds: SearchBounds) -> Reach:
-    """Within one (k, s, d) and the padding/output_padding bounds.
+    """Within one (k, s, d) and the padding/output_padding bounds (``reach_each`` of one).
 
     >>> reach(7, 15, k=4, s=2, d=1, bounds=SearchBounds(output_padding=Bound(0, 0)))
     Reach(exact=False, below=14, above=16)
     >>> reach(7, 15, k=4, s=2, d=1, bounds=SearchBounds())
     Reach(exact=True, below=14, above=16)
     """
-    return _fold(_runs(input_size, k, s, d, bounds), target)
+    return reach_each([(input_size, target, k, s, d)], bounds)[0]
+
+
+def reach_each(cases: Sequence[tuple[int, int, int, int, int]], bounds: SearchBounds) -> list[Reach]:
+    """``reach`` for every ``(input_size, target, k, s, d)`` at once."""
+    runs: list[_Run] = []
+    owner: list[int] = []
+    for n, (input_size, _, k, s, d) in enumerate(cases):
+        if n % 1024 == 0:
+            checkpoint()
+        before = len(runs)
+        runs.extend(_runs(input_size, k, s, d, bounds))
+        owner.extend([n] * (len(runs) - before))
+    targets = np.array([case[1] for case in cases], dtype=np.int64)
+    return _fold(_as_array(runs), np.array(owner, dtype=np.intp), targets)
 
 
 def reach_any(input_size: int, target: int, bounds: SearchBounds) -> Reach:
-    """Over every (k, s, d) in the bounds: what an empty search of a square size needs.
+    """Over every (k, s, d) in the bounds: what an empty search of a square size needs
+    (``reach_any_each`` of one).
 
     >>> reach_any(3, 150, SearchBounds())
     Reach(exact=False, below=31, above=None)
     """
-    return _fold(_family(input_size, bounds), target)
+    return reach_any_each([(input_size, target)], bounds)[0]
 
 
-_FAMILIES: Memo[tuple[_Run, ...]] = Memo(max_entries=1 << 12, max_item=64)
+def reach_any_each(cases: Sequence[tuple[int, int]], bounds: SearchBounds) -> list[Reach]:
+    """``reach_any`` for every ``(input_size, target)`` at once: a batch's empty square searches."""
+    families = [_family(input_size, bounds) for input_size, _ in cases]
+    sizes = [len(family) for family in families]
+    runs = np.concatenate(families) if families else _as_array(())
+    owner = np.repeat(np.arange(len(cases)), sizes)
+    return _fold(runs, owner, np.array([target for _, target in cases], dtype=np.int64))
 
 
-def _family(input_size: int, bounds: SearchBounds) -> tuple[_Run, ...]:
-    """``_family_runs``, kept when few: they depend on the input size and the bounds, not on the
-    target, so requests from one input size share them."""
+_FAMILIES: Memo[np.ndarray] = Memo(max_entries=1 << 12, max_item=64)
+
+
+def _family(input_size: int, bounds: SearchBounds) -> np.ndarray:
+    """``_family_runs`` as rows, kept when few: they depend on the input size and the bounds, not
+    on the target, so requests from one input size share them."""
     runs = _FAMILIES.get((input_size, bounds))
     if runs is None:
-        runs = tuple(_family_runs(input_size, bounds))
+        runs = _as_array(_family_runs(input_size, bounds))
         _FAMILIES.put((input_size, bounds), runs, len(runs))
     return runs
 
 
 def _family_runs(input_size: int, bounds: SearchBounds) -> Iterator[_Run]:
     if bounds.padding is not None or bounds.output_padding is not None:
-        for k, s, d in bounds.triples():
+        for n, (k, s, d) in enumerate(bounds.triples()):
+            if n % 1024 == 0:
+                checkpoint()
             yield from _runs(input_size, k, s, d, bounds)
         return
     # Default bounds: for fixed (s, d) a kernel's run is

@@ -9,9 +9,11 @@ and dumping them again cost more than the search itself.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import ValidationError
+import orjson
+from pydantic import Field, StrictInt, TypeAdapter, ValidationError
+from typing_extensions import TypedDict
 
 from service.api.answers.views import basic_search
 from service.api.dims import dims, ndim_of
@@ -28,30 +30,41 @@ from service.api.explain import (
 from service.api.gc_pause import gc_paused
 from service.http.errors import batch_item_error, internal_error_item, validation_error_item
 from service.http.responses import dumps
+from service.solver import limits
+from service.solver.cancel import CancelledError, checkpoint
 from service.solver.enumeration import SearchBounds, triple_budget_error
 from service.solver.errors import SolverError
+from service.solver.memo import Memo
 from service.solver.portability import layer_refusal
 from service.solver.ranking import RankedCandidate
 from service.solver.rules import check_layer
-from service.solver.search import Budget, search
+from service.solver.search import BatchWork, Budget, SearchResult, search_many
 from service.solver.sizes import Dims
-from service.wire.schemas import ChannelContext, LayerBounds, SearchQuery
+from service.wire.schemas import ChannelContext, LayerBounds, Range, SearchQuery
+
+# A layer's JSON form, shared by every answer that shows the layer (the same layers recur across
+# the sizes of a batch and of successive requests); answers never mutate it.
+_LAYERS: Memo[JSON] = Memo(max_entries=1 << 14, max_item=1)
 
 
 def candidate_dict(
     found: RankedCandidate,
     context: ChannelContext,
     input_size: Dims,
-    output_size: Sequence[int],
+    output_size: list[int],
     *,
     basic: bool = False,
 ) -> JSON:
-    """A candidate in the full view or, with ``basic``, the basic one (views.basic_candidate)."""
+    """A candidate in the full view or, with ``basic``, the basic one (views.basic_candidate).
+    ``output_size`` goes into the answer as it is (not copied)."""
     layer = found.layer
+    shown = _LAYERS.get(layer)
+    if shown is None:
+        shown = _LAYERS.put(layer, layer_dict(layer), 1)
     head: JSON = {
         "rank": found.rank,
-        "layer": layer_dict(layer),
-        "output_size": list(output_size),
+        "layer": shown,
+        "output_size": output_size,
         "score": found.score,
     }
     if basic:
@@ -101,15 +114,38 @@ def groups_reason(targets: Sequence[str], groups: int) -> str | None:
     return "; ".join(refusals) or None
 
 
+def _range_key(bound: Range | None) -> tuple[int | None, int | None, tuple[int, ...] | None] | None:
+    if bound is None:
+        return None
+    return (bound.min, bound.max, None if bound.values is None else tuple(bound.values))
+
+
+# Requests name few distinct bounds (most send none): each SearchBounds is built once, from the
+# request's Range fields, and kept (it is immutable).
+_BOUNDS: Memo[SearchBounds] = Memo(max_entries=1 << 10, max_item=1)
+
+
 def search_bounds(request: LayerBounds) -> SearchBounds:
-    return SearchBounds(
-        kernel_size=request.kernel_size.to_bound(1),
-        stride=request.stride.to_bound(1),
-        dilation=request.dilation.to_bound(1),
-        padding=request.padding.to_bound(0) if request.padding is not None else None,
-        output_padding=request.output_padding.to_bound(0) if request.output_padding is not None else None,
-        portable_to=tuple(dict.fromkeys(request.portable_to)),
+    key = (
+        _range_key(request.kernel_size),
+        _range_key(request.stride),
+        _range_key(request.dilation),
+        _range_key(request.padding),
+        _range_key(request.output_padding),
+        tuple(request.portable_to),
     )
+    bounds = _BOUNDS.get(key)
+    if bounds is None:
+        bounds = SearchBounds(
+            kernel_size=request.kernel_size.to_bound(1),
+            stride=request.stride.to_bound(1),
+            dilation=request.dilation.to_bound(1),
+            padding=request.padding.to_bound(0) if request.padding is not None else None,
+            output_padding=request.output_padding.to_bound(0) if request.output_padding is not None else None,
+            portable_to=tuple(dict.fromkeys(request.portable_to)),
+        )
+        _BOUNDS.put(key, bounds, 1)
+    return bounds
 
 
 def search_ndim(request: SearchQuery) -> int:
@@ -117,9 +153,10 @@ def search_ndim(request: SearchQuery) -> int:
     return max((len(size) for size in sizes if isinstance(size, tuple)), default=2)
 
 
-def search_work(request: SearchQuery) -> int:
-    """Upper bound on the (kernel, stride, dilation) triples the solver visits, times dimensions."""
-    return search_bounds(request).triple_count * search_ndim(request)
+def search_work(request: SearchQuery, bounds: SearchBounds | None = None) -> int:
+    """Upper bound on the (kernel, stride, dilation) triples the solver visits, times dimensions.
+    ``bounds``: the request's ``search_bounds``, when the caller has them already."""
+    return (search_bounds(request) if bounds is None else bounds).triple_count * search_ndim(request)
 
 
 def _sizes(request: SearchQuery) -> tuple[Dims, Dims]:
@@ -128,12 +165,20 @@ def _sizes(request: SearchQuery) -> tuple[Dims, Dims]:
 
 
 def answer_search(
-    request: SearchQuery, budget: Budget, *, basic: bool = False, bounds: SearchBounds | None = None
+    request: SearchQuery,
+    budget: Budget,
+    *,
+    basic: bool = False,
+    bounds: SearchBounds | None = None,
+    result: SearchResult | SolverError | None = None,
+    sizes: tuple[Dims, Dims] | None = None,
 ) -> JSON:
     """The /v1/search answer (objective ``latency`` is verification.search_by_latency's), in the
     full view or, with ``basic``, the basic one (views.basic_search of the full answer).
-    ``bounds``: the request's ``search_bounds``, when the caller has them already."""
-    input_size, output_size = _sizes(request)
+    ``bounds``: the request's ``search_bounds``, when the caller has them already; ``result``: the
+    solver's answer to it, when a batch has searched it already (``search_many``), with ``sizes``,
+    its sizes as ``search_many`` had them."""
+    input_size, output_size = _sizes(request) if sizes is None else sizes
     if request.objective == "latency":
         # Only /v1/search can measure (see api.verification); batches and solver calls cannot.
         raise SolverError(
@@ -142,9 +187,58 @@ def answer_search(
             "only; use 'balanced', 'quality', 'cost' or 'conventional' here",
             field="objective",
         )
-    answer: JSON = {
-        "total": 0,
-        "candidates": [],
+    blocked = channel_reason(request) or groups_reason(request.portable_to, request.groups)
+    if blocked:
+        # Like /v1/shape, a rule PyTorch enforces is an answer: nothing in the space is valid.
+        answer = _full_answer(request, input_size, output_size, 0, [], blocked, [])
+        return basic_search(answer) if basic else answer
+    if result is None:
+        (result,) = search_many(
+            [(input_size, output_size)],
+            bounds=search_bounds(request) if bounds is None else bounds,
+            tie_dims=request.tie_dims,
+            objective=request.objective,
+            offset=request.offset,
+            limit=request.limit,
+            budget=budget,
+        )
+    if isinstance(result, SolverError):
+        raise result
+    # One list per size, shared by the candidates that show it (answers are encoded, not mutated).
+    shown = list(output_size)
+    candidates = [
+        candidate_dict(found, request, input_size, shown, basic=basic) for found in result.candidates
+    ]
+    nearest = []
+    for near in result.nearest:
+        near_size = list(near.output_size)
+        nearest.append(
+            {
+                "direction": near.direction,
+                "output_size": near_size,
+                "example": candidate_dict(near.example, request, input_size, near_size, basic=basic),
+            }
+        )
+    if basic:
+        lean: JSON = {"total": result.total, "candidates": candidates}
+        if result.total == 0:
+            lean["reason"], lean["nearest"] = result.reason, nearest
+        return lean
+    return _full_answer(request, input_size, output_size, result.total, candidates, result.reason, nearest)
+
+
+def _full_answer(
+    request: SearchQuery,
+    input_size: Dims,
+    output_size: Dims,
+    total: int,
+    candidates: list[JSON],
+    reason: str | None,
+    nearest: list[JSON],
+) -> JSON:
+    return {
+        "total": total,
+        "candidates": candidates,
         "objective": request.objective,
         "tie_dims": request.tie_dims,
         "module": module_name(len(input_size)),
@@ -152,45 +246,9 @@ def answer_search(
         "output_size": list(output_size),
         "offset": request.offset,
         "limit": request.limit,
-        "reason": None,
-        "nearest": [],
+        "reason": reason,
+        "nearest": nearest,
     }
-    blocked = channel_reason(request) or groups_reason(request.portable_to, request.groups)
-    if blocked:
-        # Like /v1/shape, a rule PyTorch enforces is an answer: nothing in the space is valid.
-        answer["reason"] = blocked
-        return basic_search(answer) if basic else answer
-    result = search(
-        input_size,
-        output_size,
-        bounds=search_bounds(request) if bounds is None else bounds,
-        tie_dims=request.tie_dims,
-        objective=request.objective,
-        offset=request.offset,
-        limit=request.limit,
-        budget=budget,
-    )
-    candidates = [
-        candidate_dict(found, request, input_size, output_size, basic=basic) for found in result.candidates
-    ]
-    nearest = [
-        {
-            "direction": near.direction,
-            "output_size": list(near.output_size),
-            "example": candidate_dict(near.example, request, input_size, near.output_size, basic=basic),
-        }
-        for near in result.nearest
-    ]
-    if basic:
-        lean: JSON = {"total": result.total, "candidates": candidates}
-        if result.total == 0:
-            lean["reason"], lean["nearest"] = result.reason, nearest
-        return lean
-    answer["total"] = result.total
-    answer["candidates"] = candidates
-    answer["reason"] = result.reason
-    answer["nearest"] = nearest
-    return answer
 
 
 def _error_item(exc: ValidationError | SolverError) -> JSON:
@@ -199,26 +257,115 @@ def _error_item(exc: ValidationError | SolverError) -> JSON:
     return batch_item_error(exc.code, exc.message)
 
 
+_Size = Annotated[StrictInt, Field(ge=1, le=limits.MAX_SIZE)]
+_SizeField = _Size | Annotated[list[_Size], Field(min_length=1, max_length=limits.MAX_SPATIAL_DIMS)]
+
+
+class _Sizes(TypedDict):
+    """The two sizes of a search item, as ``Size`` accepts them (strict ints, 1 to 3 of them);
+    the item's other fields are its settings, checked once per distinct settings."""
+
+    input_size: _SizeField
+    output_size: _SizeField
+
+
+SEARCH_SIZES: TypeAdapter[list[_Sizes]] = TypeAdapter(list[_Sizes])
+_SIZE_FIELDS = ("input_size", "output_size")
+
+
+def _as_size(value: int | list[int]) -> int | tuple[int, ...]:
+    return tuple(value) if isinstance(value, list) else value  # as Size's validator makes it
+
+
+def _settings_key(query: dict[str, Any]) -> bytes | None:
+    """The item's fields other than its sizes, as comparable bytes; None when they cannot be
+    encoded (an integer past 64 bits, say): then the item is validated on its own."""
+    if len(query) == 2:  # the sizes alone (SEARCH_SIZES requires both): default settings
+        return b""
+    rest = {key: value for key, value in query.items() if key not in _SIZE_FIELDS}
+    try:
+        return orjson.dumps(rest, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # orjson.JSONEncodeError
+        return None
+
+
+def parse_search_items(queries: Sequence[Any]) -> list[SearchQuery | JSON]:
+    """Each item as ``SearchQuery`` validates it, or its error item.
+
+    A search item's fields are checked each on its own (no rule joins two of them), so the sizes of
+    every item are checked at once by ``SEARCH_SIZES``, natively, and the other fields (the
+    settings: bounds, objective, page, channels) once per distinct settings: a batch's items mostly
+    share theirs. An item refused by either goes through ``SearchQuery`` whole, whose validators
+    word the error (and answer it, should they accept it after all).
+    """
+    try:
+        SEARCH_SIZES.validate_python(queries)
+    except ValidationError as exc:
+        refused = {error["loc"][0] for error in exc.errors()}
+    else:
+        refused = set()
+    settings: dict[bytes, SearchQuery | None] = {}
+    parsed: list[SearchQuery | JSON] = []
+    for n, query in enumerate(queries):
+        model: SearchQuery | None = None
+        key = _settings_key(query) if n not in refused and type(query) is dict else None
+        if key is not None:
+            shared = settings.get(key)
+            if shared is not None:
+                # model_copy(update=...) without its checks: both sizes are set fields already.
+                model = shared.__copy__()
+                model.__dict__["input_size"] = _as_size(query["input_size"])
+                model.__dict__["output_size"] = _as_size(query["output_size"])
+            elif key not in settings:
+                try:
+                    model = SearchQuery.model_validate(query)
+                except ValidationError as exc:
+                    settings[key] = None
+                    parsed.append(_error_item(exc))
+                    continue
+                settings[key] = model
+        if model is None:
+            try:
+                model = SearchQuery.model_validate(query)
+            except ValidationError as exc:
+                parsed.append(_error_item(exc))
+                continue
+        parsed.append(model)
+    return parsed
+
+
 def answer_search_batch(
     queries: Sequence[Any], budget: Budget, *, max_work: int, basic: bool = True
 ) -> list[JSON]:
-    """Every item as /v1/search would answer it; the whole batch's work is capped up front."""
-    parsed: list[tuple[SearchQuery, SearchBounds] | JSON] = []
+    """Every item as /v1/search would answer it; the whole batch's work is capped up front.
+
+    Items with the same settings are searched together (``search_many``), so the batch shares the
+    solver's phases; each item's answer is then built as /v1/search builds it. The batch's summed
+    ranking work is capped by the per-request ``budget.max_work``: ``batch_too_large`` before any
+    settings group is ranked past it.
+    """
+    parsed = parse_search_items(queries)
+    results: list[JSON | None] = [None] * len(parsed)
+    groups: dict[int, list[tuple[int, SearchQuery]]] = {}
+    bounds_of: dict[int, SearchBounds] = {}
     work = 0
-    for query in queries:
-        try:
-            item = SearchQuery.model_validate(query)
-        except ValidationError as exc:
-            parsed.append(_error_item(exc))
+    for n, item in enumerate(parsed):
+        if not isinstance(item, SearchQuery):
+            results[n] = item
             continue
+        # Items that share their settings share one validated model's bound fields.
+        settings = id(item.kernel_size)
+        bounds = bounds_of.get(settings)
+        if bounds is None:
+            bounds = bounds_of[settings] = search_bounds(item)
+        ndim = search_ndim(item)
         # An item over its own budget fails alone (as /v1/search would) and costs the batch nothing.
-        bounds, ndim = search_bounds(item), search_ndim(item)
         over = triple_budget_error(bounds, ndim, budget.max_triples)
         if over is None:
-            parsed.append((item, bounds))
+            groups.setdefault(settings, []).append((n, item))
             work += bounds.triple_count * ndim  # search_work
         else:
-            parsed.append(_error_item(over))
+            results[n] = _error_item(over)
     if work > max_work:
         raise SolverError(
             "batch_too_large",
@@ -226,18 +373,67 @@ def answer_search_batch(
             f"budget per batch is {max_work:,}: split it or narrow the bounds",
             field="queries",
         )
-    results: list[JSON] = []
-    for entry in parsed:
-        if not isinstance(entry, tuple):
-            results.append(entry)
-            continue
+    ranking = BatchWork(budget.max_work)
+    for settings, members in groups.items():
+        checkpoint()
+        bounds = bounds_of[settings]
         try:
-            results.append(answer_search(entry[0], budget, basic=basic, bounds=entry[1]))
-        except SolverError as exc:
-            results.append(_error_item(exc))
-        except Exception as exc:  # one item never fails the batch
-            results.append(internal_error_item(exc))
-    return results
+            found = _search_group(members, bounds, budget, ranking)
+        except (SolverError, CancelledError):
+            raise
+        except Exception:
+            # A fault in the shared pass: each item is searched alone below, so that one item's
+            # fault fails that item only (issue 14).
+            found = [(None, None)] * len(members)
+        for (n, item), (result, sizes) in zip(members, found, strict=True):
+            try:
+                results[n] = answer_search(
+                    item, budget, basic=basic, bounds=bounds, result=result, sizes=sizes
+                )
+            except SolverError as exc:
+                results[n] = _error_item(exc)
+            except Exception as exc:  # one item never fails the batch
+                results[n] = internal_error_item(exc)
+    return [result for result in results if result is not None]
+
+
+def _search_group(
+    members: list[tuple[int, SearchQuery]], bounds: SearchBounds, budget: Budget, ranking: BatchWork
+) -> list[tuple[SearchResult | SolverError | None, tuple[Dims, Dims] | None]]:
+    """The solver's answers to items sharing their settings, searched as one batch, with the sizes
+    searched; None where ``answer_search`` answers without searching (a channel rule blocks,
+    latency, sizes that disagree)."""
+    first = members[0][1]
+    if (
+        first.objective == "latency"
+        or channel_reason(first)
+        or groups_reason(first.portable_to, first.groups)
+    ):
+        return [(None, None)] * len(members)
+    queries: list[tuple[Dims, Dims]] = []
+    searched: list[int] = []
+    for at, (_, item) in enumerate(members):
+        try:
+            queries.append(_sizes(item))
+        except SolverError:
+            continue
+        searched.append(at)
+    found: list[tuple[SearchResult | SolverError | None, tuple[Dims, Dims] | None]] = [(None, None)] * len(
+        members
+    )
+    answers = search_many(
+        queries,
+        bounds=bounds,
+        tie_dims=first.tie_dims,
+        objective=first.objective,
+        offset=first.offset,
+        limit=first.limit,
+        budget=budget,
+        batch_work=ranking,
+    )
+    for at, query, answer in zip(searched, queries, answers, strict=True):
+        found[at] = (answer, query)
+    return found
 
 
 def search_batch_json(queries: Sequence[Any], budget: Budget, *, max_work: int, basic: bool = True) -> bytes:

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from service.api.answers.search import answer_search, search_work
+from service.api.answers.search import answer_search, search_bounds, search_work
 from service.api.answers.views import basic_search
 from service.api.deps import budget_of, settings_of, verifier_of
 from service.api.routes.ids import operation_id
@@ -52,13 +52,14 @@ async def search(body: SearchRequest, http: Request) -> ModelResponse:
         response = await search_by_latency(body, budget, settings, verifier, rid)
         if basic:
             response = basic_search(response)
-    elif search_work(body) <= settings.inline_search_work:
-        # Bounded and sub-millisecond: a thread hop would cost more than the search.
-        response = await attach_verification(answer_search(body, budget, basic=basic), body, verifier, rid)
     else:
-        response = await attach_verification(
-            await run_in_threadpool(answer_search, body, budget, basic=basic), body, verifier, rid
-        )
+        bounds = search_bounds(body)  # once: the work estimate and the search share it
+        if search_work(body, bounds) <= settings.inline_search_work:
+            # Bounded and sub-millisecond: a thread hop would cost more than the search.
+            answer = answer_search(body, budget, basic=basic, bounds=bounds)
+        else:
+            answer = await run_in_threadpool(answer_search, body, budget, basic=basic, bounds=bounds)
+        response = await attach_verification(answer, body, verifier, rid)
     SEARCH_SPACE.observe(response["total"])
     CANDIDATES.inc(len(response["candidates"]))
     return ModelResponse(response)
