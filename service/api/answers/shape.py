@@ -30,7 +30,7 @@ from service.solver import limits
 from service.solver.enumeration import DimParams
 from service.solver.errors import SolverError
 from service.solver.rules import VIOLATION_CODES, LayerChecks, RuleViolation, check_layers, violations_of
-from service.solver.sizes import Dims, LayerStack, formula, read_column, stack_layers
+from service.solver.sizes import Dims, LayerStack, field_values, formula, read_column, stack_layers
 from service.wire.schemas import Dtype, ShapeQuery, ShapeRequest
 
 _FIELDS = frozenset(ShapeQuery.model_fields)
@@ -59,12 +59,12 @@ def read_shape_items(queries: Sequence[Mapping[str, Any]]) -> ShapeItems:
     known ``dtype``, the two sizes required, no other field."""
     count = len(queries)
     keys: set[str] = set().union(*queries)
-    stack = stack_layers(queries)
+    stack = stack_layers(queries, keys)
     refused = stack.malformed.copy()
     counts: dict[str, npt.NDArray[np.int64]] = {}
     for name, (lo, hi) in _COUNTS.items():
         if name in keys:
-            column = read_column([q.get(name, 1) for q in queries], neutral=1, lo=lo, hi=hi, arrays=False)
+            column = read_column(field_values(queries, name, 1), neutral=1, lo=lo, hi=hi, arrays=False)
             counts[name] = column.values[:, 0]
             refused |= column.malformed
         else:
@@ -73,10 +73,10 @@ def read_shape_items(queries: Sequence[Mapping[str, Any]]) -> ShapeItems:
         refused |= np.fromiter(map(operator.contains, queries, repeat(key)), dtype=np.bool_, count=count)
     bias: list[Any] = [True] * count
     if "bias" in keys:
-        bias = [q.get("bias", True) for q in queries]
+        bias = field_values(queries, "bias", True)
         refused |= np.array([type(value) is not bool for value in bias], dtype=np.bool_)
     if "dtype" in keys:
-        dtypes = [q.get("dtype", "float32") for q in queries]
+        dtypes = field_values(queries, "dtype", "float32")
         known = [type(value) is str and value in _DTYPES for value in dtypes]
         refused |= ~np.array(known, dtype=np.bool_)
     return ShapeItems(stack=stack, counts=counts, bias=bias, refused=refused)
@@ -146,7 +146,9 @@ def _basic_answers(stack: LayerStack, checks: LayerChecks, errors: dict[int, JSO
         rows = valid & (ndim == d)
         if rows.any():
             outputs = checks.output_size[rows, :d].tolist()
-            answers[rows] = [{"valid": True, "output_size": size, "error": None} for size in outputs]
+            valid_answers = ({"valid": True, "output_size": size, "error": None} for size in outputs)
+            # fromiter: a list of dicts would have numpy look into each dict for a shape.
+            answers[rows] = np.fromiter(valid_answers, dtype=object, count=len(outputs))
     broken = np.flatnonzero(~valid)
     if broken.size:
         key = code[broken] * (limits.MAX_SPATIAL_DIMS + 1) + dim[broken] + 1
