@@ -185,8 +185,8 @@ def read_column(values: Sequence[Any], *, neutral: int, lo: int, hi: int, arrays
         length = np.zeros(count, dtype=np.int64)
         malformed = (scalars < lo) | (scalars > hi)
     else:
-        plain = {int, list} if arrays else {int}
-        odd = [] if kinds <= plain else [n for n, value in enumerate(values) if type(value) not in plain]
+        plain: set[type] = {int, list} if arrays else {int}
+        odd = [] if kinds <= plain else _rows_of_other_types(values, plain)
         text = _plain_text(list(values), odd)
         weird: list[int] = []
         if text is None:  # an int past 64 bits: every value read one by one
@@ -209,6 +209,13 @@ def read_column(values: Sequence[Any], *, neutral: int, lo: int, hi: int, arrays
         malformed |= ((out < lo) | (out > hi)).any(axis=1)
     out[malformed] = neutral
     return Column(values=out, length=length, malformed=malformed)
+
+
+def _rows_of_other_types(values: Sequence[Any], plain: set[type]) -> list[int]:
+    # map over the set's __contains__ runs no bytecode per value.
+    is_plain = np.fromiter(map(plain.__contains__, map(type, values)), dtype=np.bool_, count=len(values))
+    rows: list[int] = np.flatnonzero(~is_plain).tolist()
+    return rows
 
 
 def _plain_text(values: list[Any], odd: list[int]) -> bytes | None:
@@ -271,9 +278,13 @@ def _read_text(
     position = inner[first] - inner[starts[owner]]
     length = np.bincount(owner[in_array], minlength=count).astype(np.int64)
     out = np.full((count, MAX_DIMS), neutral, dtype=np.int64)
-    out[owner[~in_array]] = numbers[~in_array][:, None]
+    # Flat indices into ``out``: a bare number fills its row, an entry its place.
+    flat = out.reshape(-1)
+    bare = owner[~in_array] * MAX_DIMS
+    for dim in range(MAX_DIMS):
+        flat[bare + dim] = numbers[~in_array]
     kept = in_array & (position < MAX_DIMS)
-    out[owner[kept], position[kept]] = numbers[kept]
+    flat[owner[kept] * MAX_DIMS + position[kept]] = numbers[kept]
     known = digit | comma | (body == ord("-")) | (body == ord("[")) | (body == ord("]"))
     weird = np.zeros(count, dtype=np.bool_)
     weird[row[~known]] = True
