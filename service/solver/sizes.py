@@ -278,7 +278,7 @@ def _read_text(
     position = inner[first] - inner[starts[owner]]
     length = np.bincount(owner[in_array], minlength=count).astype(np.int64)
     out = np.full((count, MAX_DIMS), neutral, dtype=np.int64)
-    # Flat indices into ``out``: a bare number fills its row, an entry its place.
+    # A bare number fills its whole row, as ``broadcast`` repeats it; an entry fills its place.
     flat = out.reshape(-1)
     bare = owner[~in_array] * MAX_DIMS
     for dim in range(MAX_DIMS):
