@@ -233,6 +233,16 @@ def test_repeated_batch_items_get_the_answer_each_would_get_alone() -> None:
     assert "error" in answers[2]
 
 
+def test_a_malformed_item_is_refused_before_its_arrays_are_compared() -> None:
+    mismatched = {"input_size": [7, 7], "kernel_size": [3]}
+    [alone, with_typo, with_bool] = answer_shape_batch(
+        [mismatched, {**mismatched, "typo": 1}, {**mismatched, "bias": 1, "groups": 2}]
+    )
+    assert alone["error"]["code"] == "dimension_mismatch"
+    assert with_typo["error"]["code"] == with_bool["error"]["code"] == "invalid_request"
+    assert [d["field"] for d in with_bool["error"]["details"]] == ["bias"]
+
+
 def test_a_refused_item_among_floats_is_worded_without_the_whole_numbers() -> None:
     [item] = answer_shape_batch([{"input_size": 7.0, "kernel_size": 0, "stride": [2.0, 2]}])
     assert [detail["field"] for detail in item["error"]["details"]] == ["kernel_size"]

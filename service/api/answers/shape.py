@@ -108,7 +108,9 @@ def answer_shape_batch(queries: Sequence[Any], *, basic: bool = True) -> list[JS
     )
     errors = _refusals(queries, np.flatnonzero(items.refused).tolist())
     for n, message in stack.errors.items():
-        errors[n] = batch_item_error("dimension_mismatch", message)
+        # The schema's refusal comes first, as it always has: arrays are compared only once the
+        # item is well-formed.
+        errors.setdefault(n, batch_item_error("dimension_mismatch", message))
     if basic:
         return _basic_answers(stack, checks, errors)
     results: list[JSON] = []
