@@ -105,6 +105,23 @@ def test_the_column_reader_accepts_exactly_what_shape_query_accepts(queries: lis
         assert accepted == (not was_refused), query
 
 
+@settings(max_examples=300)
+@given(st.lists(st.one_of(_WELL_FORMED, _WELL_FORMED, _ONE_ODD), min_size=1, max_size=12), st.booleans())
+def test_each_item_of_a_batch_gets_the_answer_of_its_validated_form_alone(
+    queries: list[dict[str, Any]], basic: bool
+) -> None:
+    # The column reader reads each value where it lies in the batch's text; the oracle reads one
+    # item through ShapeQuery, ints only, in a batch of one.
+    answers = answer_shape_batch(queries, basic=basic)
+    for query, answer in zip(queries, answers, strict=True):
+        try:
+            validated = ShapeQuery.model_validate(whole_numbers_as_ints(query)).model_dump()
+        except ValidationError:
+            assert answer["error"]["code"] == "invalid_request", (query, answer)
+            continue
+        assert answer == answer_shape_batch([validated], basic=basic)[0], query
+
+
 _SMALL_DIMS = st.integers(1, 3).flatmap(
     lambda n: st.tuples(
         *[
