@@ -34,10 +34,10 @@ def benchmark_mix() -> list[dict[str, Any]]:
     ]
 
 
-def mixed_mix(seed: int = 13) -> list[dict[str, Any]]:
+def mixed_mix(seed: int = 13, count: int = 10_000, malformed: float = 0.02) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     items: list[dict[str, Any]] = []
-    for _ in range(10_000):
+    for _ in range(count):
         ndim = rng.randint(1, 3)
 
         def field(lo: int, hi: int, ndim: int = ndim) -> int | list[int]:
@@ -52,7 +52,7 @@ def mixed_mix(seed: int = 13) -> list[dict[str, Any]]:
             "output_padding": field(0, 3),
             "dilation": field(1, 2),
         }
-        if rng.random() < 0.02:  # malformed: a string, a zero kernel, or an unknown field
+        if rng.random() < malformed:  # malformed: a string, a zero kernel, or an unknown field
             item[rng.choice(["kernel_size", "stride", "typo"])] = rng.choice(["3", 0, 2.5])
         items.append(item)
     return items

@@ -11,6 +11,8 @@
 4. Batches (issue "Planning") and verification throughput (issue "Verification worker").
 5. in_process: /healthz and /v1/search per-request cost through the ASGI app, without HTTP.
 6. nas_filter (issue 13): 10,000 layers in one basic /v1/shape/batch vs the meta-device loop.
+7. shape_many (issue 13): the Python SDK's Client.shape_many over 100,000 layers against two API
+   processes (its own service, `--workers 2`).
 
 Writes bench/results/latest.json and prints a Markdown table for the README.
 """
@@ -35,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._server import bare_app, running_service
 from bench.in_process import asgi_costs
 from bench.nas_filter import nas_filter
+from bench.shape_many import shape_many
 
 HERE = Path(__file__).resolve().parent
 SPACE = {
@@ -269,6 +272,7 @@ SECTIONS = (
     "batches",
     "planning",
     "verification",
+    "shape_many",
 )
 
 
@@ -279,6 +283,8 @@ def main() -> None:
         results["large_untied_space"] = large_space()
     if "in_process" in wanted:
         results["in_process"] = asgi_costs()
+    if "shape_many" in wanted:
+        results["shape_many"] = shape_many()
     with running_service() as url:
         for name, run in (
             ("search_vs_meta_loop", search_vs_meta),

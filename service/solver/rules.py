@@ -60,18 +60,42 @@ class LayerChecks(NamedTuple):
     def first_violation(self) -> tuple[list[str | None], list[int | None]]:
         """Per layer, the code and dimension of the first broken rule (the order of ``violations``:
         channel rules, then dimension by dimension output_padding before output size)."""
-        per_dim = self.output_padding_too_large | self.output_too_small
-        first_dim = per_dim.argmax(axis=1).tolist()
-        codes: list[str | None] = [None] * len(first_dim)
-        dims: list[int | None] = [None] * len(first_dim)
-        for n in np.flatnonzero(per_dim.any(axis=1)).tolist():
-            dim = first_dim[n]
-            too_large = self.output_padding_too_large[n, dim]
-            codes[n], dims[n] = ("output_padding_too_large" if too_large else "output_too_small"), dim
-        for n in np.flatnonzero(self.in_channels_not_divisible | self.out_channels_not_divisible).tolist():
-            name = "in_channels" if self.in_channels_not_divisible[n] else "out_channels"
-            codes[n], dims[n] = f"{name}_not_divisible_by_groups", None
+        code, dim = self.first_violation_index()
+        codes = [None if c < 0 else VIOLATION_CODES[c] for c in code.tolist()]
+        dims = [None if d < 0 else d for d in dim.tolist()]
         return codes, dims
+
+    def first_violation_index(self) -> tuple[IntArray, IntArray]:
+        """``first_violation`` as arrays: an index into ``VIOLATION_CODES`` and the dimension per
+        layer, -1 where there is none.
+
+        >>> one = lambda v: np.array([[v, v]])
+        >>> checks = check_layers(one(1), kernel_size=one(1), stride=one(1), padding=one(1),
+        ...     output_padding=one(0), dilation=one(1), in_channels=np.array([1]),
+        ...     out_channels=np.array([1]), groups=np.array([1]))
+        >>> [arr.tolist() for arr in checks.first_violation_index()]
+        [[1], [0]]
+        """
+        per_dim = self.output_padding_too_large | self.output_too_small
+        broken = per_dim.any(axis=1)
+        rows = np.arange(len(per_dim))
+        first_dim = per_dim.argmax(axis=1)
+        too_large = self.output_padding_too_large[rows, first_dim]
+        code = np.where(broken, np.where(too_large, 0, 1), -1)
+        dim = np.where(broken, first_dim, -1)
+        channels = self.in_channels_not_divisible | self.out_channels_not_divisible
+        code = np.where(channels, np.where(self.in_channels_not_divisible, 2, 3), code)
+        dim = np.where(channels, -1, dim)
+        return code.astype(np.int64), dim.astype(np.int64)
+
+
+# What ``first_violation_index`` indexes.
+VIOLATION_CODES = (
+    "output_padding_too_large",
+    "output_too_small",
+    "in_channels_not_divisible_by_groups",
+    "out_channels_not_divisible_by_groups",
+)
 
 
 def check_layers(
