@@ -17,9 +17,9 @@ from service.solver.cost import LayerCost, layer_cost
 from service.solver.enumeration import DimParams, SearchBounds
 from service.solver.errors import SolverError
 from service.solver.plans import PlanOptions, classes_of, plan, plan_untied
-from service.solver.portability import layer_refusal
+from service.solver.portability import groups_refusal
 from service.solver.ranking import steady_dim_score
-from service.solver.rules import check_layer
+from service.solver.rules import channels_refusal
 from service.solver.sizes import Dims
 
 Channels = tuple[int, int]  # (in, out) of one depth
@@ -55,30 +55,6 @@ class DecoderPlan:
 class DecoderPlans:
     total: int
     plans: list[DecoderPlan]
-
-
-def channels_refusal(in_channels: int, out_channels: int, groups: int) -> str | None:
-    """Why torch refuses these channels with ``groups`` (as /v1/shape words it), else None."""
-    if groups == 1:
-        return None
-    check = check_layer(
-        (1,),
-        kernel_size=(1,),
-        stride=(1,),
-        padding=(0,),
-        output_padding=(0,),
-        dilation=(1,),
-        in_channels=in_channels,
-        out_channels=out_channels,
-        groups=groups,
-    )
-    return "; ".join(v.message for v in check.violations) or None
-
-
-def groups_refusal(targets: Sequence[str], groups: int) -> str | None:
-    """A target that refuses every layer with these groups (Keras has none), else None."""
-    refusals = [reason for target in targets if (reason := layer_refusal(target, (1,), (1,), groups))]
-    return "; ".join(refusals) or None
 
 
 def channel_schedule(

@@ -238,3 +238,9 @@ def keras_encoding(layer: Sequence[DimParams]) -> KerasEncoding:
             (p.padding, p.padding - p.output_padding + op) for p, op in zip(layer, ops, strict=True)
         ),
     )
+
+
+def groups_refusal(targets: Sequence[str], groups: int) -> str | None:
+    """A target that refuses every layer with these groups (Keras has none), else None."""
+    refusals = [reason for target in targets if (reason := layer_refusal(target, (1,), (1,), groups))]
+    return "; ".join(refusals) or None

@@ -241,3 +241,21 @@ def check_layer(
         derivations=texts,
     )
     return LayerCheck(output_size=sizes, derivations=texts, violations=violations)
+
+
+def channels_refusal(in_channels: int, out_channels: int, groups: int) -> str | None:
+    """Why torch refuses these channels with ``groups`` (as /v1/shape words it), else None."""
+    if groups == 1:
+        return None
+    check = check_layer(
+        (1,),
+        kernel_size=(1,),
+        stride=(1,),
+        padding=(0,),
+        output_padding=(0,),
+        dilation=(1,),
+        in_channels=in_channels,
+        out_channels=out_channels,
+        groups=groups,
+    )
+    return "; ".join(v.message for v in check.violations) or None

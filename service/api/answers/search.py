@@ -35,9 +35,9 @@ from service.solver.cancel import CancelledError, checkpoint
 from service.solver.enumeration import SearchBounds, triple_budget_error
 from service.solver.errors import SolverError
 from service.solver.memo import Memo
-from service.solver.portability import layer_refusal
+from service.solver.portability import groups_refusal
 from service.solver.ranking import RankedCandidate
-from service.solver.rules import check_layer
+from service.solver.rules import channels_refusal
 from service.solver.search import BatchWork, Budget, SearchResult, search_many
 from service.solver.sizes import Dims
 from service.wire.schemas import ChannelContext, LayerBounds, Range, SearchQuery
@@ -92,26 +92,7 @@ def candidate_dict(
 
 
 def channel_reason(context: ChannelContext) -> str | None:
-    if context.groups == 1:
-        return None
-    check = check_layer(
-        (1,),
-        kernel_size=(1,),
-        stride=(1,),
-        padding=(0,),
-        output_padding=(0,),
-        dilation=(1,),
-        in_channels=context.in_channels,
-        out_channels=context.out_channels,
-        groups=context.groups,
-    )
-    return "; ".join(v.message for v in check.violations) or None
-
-
-def groups_reason(targets: Sequence[str], groups: int) -> str | None:
-    """A target that refuses every layer with these groups (Keras has none), else None."""
-    refusals = [reason for target in targets if (reason := layer_refusal(target, (1,), (1,), groups))]
-    return "; ".join(refusals) or None
+    return channels_refusal(context.in_channels, context.out_channels, context.groups)
 
 
 def _range_key(bound: Range | None) -> tuple[int | None, int | None, tuple[int, ...] | None] | None:
@@ -187,7 +168,7 @@ def answer_search(
             "only; use 'balanced', 'quality', 'cost' or 'conventional' here",
             field="objective",
         )
-    blocked = channel_reason(request) or groups_reason(request.portable_to, request.groups)
+    blocked = channel_reason(request) or groups_refusal(request.portable_to, request.groups)
     if blocked:
         # Like /v1/shape, a rule PyTorch enforces is an answer: nothing in the space is valid.
         answer = _full_answer(request, input_size, output_size, 0, [], blocked, [])
@@ -407,7 +388,7 @@ def _search_group(
     if (
         first.objective == "latency"
         or channel_reason(first)
-        or groups_reason(first.portable_to, first.groups)
+        or groups_refusal(first.portable_to, first.groups)
     ):
         return [(None, None)] * len(members)
     queries: list[tuple[Dims, Dims]] = []
