@@ -21,6 +21,13 @@ class Settings(BaseSettings):
     log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
         "info", description="Log level; logs are JSON lines on stderr, one per request with its id."
     )
+    access_log_flush_s: float = Field(
+        0.25,
+        ge=0,
+        le=10,
+        description="Access log lines are gathered and written this often (at most 64 KiB at a time); "
+        "0 writes each line at once.",
+    )
     shutdown_timeout_s: int = Field(
         20, gt=0, description="On SIGTERM, how long in-flight requests may finish before exit."
     )

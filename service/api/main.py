@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -22,6 +23,7 @@ from service.http.auth import KeyMiddleware, KeyStore
 from service.http.concurrency import ConcurrencyLimitMiddleware
 from service.http.errors import install_error_handlers
 from service.http.limits_middleware import BodyLimitMiddleware
+from service.http.logs import ACCESS_LOG
 from service.http.metrics import ObservabilityMiddleware, watch_event_loop_lag
 from service.worker import make_verifier
 
@@ -58,10 +60,19 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # objects, which halves the tail latency of allocation-heavy answers such as /v1/plan.
     gc.freeze()
     lag = asyncio.create_task(watch_event_loop_lag())
+    flusher = (
+        asyncio.create_task(ACCESS_LOG.flush_every(settings.access_log_flush_s))
+        if settings.access_log_flush_s > 0
+        else None
+    )
     try:
         yield
     finally:
         lag.cancel()
+        if flusher is not None:
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher  # its last flush writes the lines still gathered
         await app.state.verifier.aclose()
 
 

@@ -33,7 +33,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.http.logs import AccessLog
+from service.http.logs import ACCESS_LOG, AccessLog
 from service.solver.cancel import CancelledError
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
@@ -166,7 +166,7 @@ class ObservabilityMiddleware:
 
     def __init__(self, app: ASGIApp, *, access: AccessLog | None = None) -> None:
         self.app = app
-        self.access = access or AccessLog()
+        self.access = access or ACCESS_LOG
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

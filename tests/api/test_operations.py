@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import io
 import json
 import logging
 from collections.abc import Iterator
@@ -11,7 +13,9 @@ from datetime import datetime
 import pytest
 from fastapi.testclient import TestClient
 
-from service.http.logs import json_formatter, logging_config
+from service.api.config import Settings
+from service.api.main import create_app
+from service.http.logs import ACCESS_LOG, AccessLog, json_formatter, logging_config
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/readyz"])
@@ -46,6 +50,12 @@ def test_metrics_count_routes_and_searches(client: TestClient) -> None:
     assert 'route="unmatched"' in client.get("/metrics").text
 
 
+def _written(capsys: pytest.CaptureFixture[str]) -> str:
+    """stderr so far, with the access lines the app's lifespan gathers written out first."""
+    ACCESS_LOG.flush()
+    return capsys.readouterr().err
+
+
 def _access_lines(err: str) -> list[dict[str, object]]:
     return [line for line in map(json.loads, err.splitlines()) if line.get("logger") == "tconv.access"]
 
@@ -57,12 +67,12 @@ def _access_lines(err: str) -> list[dict[str, object]]:
 def test_access_log_is_one_json_line_per_request_with_its_id(
     client: TestClient, capsys: pytest.CaptureFixture[str], method: str, path: str, status: int
 ) -> None:
-    capsys.readouterr()
+    _written(capsys)
     with _access_log_level(logging.INFO):
         client.request(
             method, path, json={} if method == "POST" else None, headers={"X-Request-ID": "trace-me"}
         )
-    (line,) = _access_lines(capsys.readouterr().err)
+    (line,) = _access_lines(_written(capsys))
     assert line["request_id"] == "trace-me"
     assert (line["level"], line["message"]) == ("INFO", "request")
     assert (line["method"], line["path"], line["status"]) == (method, path, status)
@@ -73,10 +83,10 @@ def test_access_log_is_one_json_line_per_request_with_its_id(
 
 
 def test_access_log_follows_the_log_level(client: TestClient, capsys: pytest.CaptureFixture[str]) -> None:
-    capsys.readouterr()
+    _written(capsys)
     with _access_log_level(logging.WARNING):
         client.get("/healthz")
-    assert _access_lines(capsys.readouterr().err) == []
+    assert _access_lines(_written(capsys)) == []
 
 
 @contextlib.contextmanager
@@ -97,3 +107,34 @@ def test_log_records_are_json_lines_with_an_iso_time() -> None:
     line = json.loads(json_formatter().format(record))
     assert (line["level"], line["logger"], line["request_id"]) == ("ERROR", "tconv.errors", "trace-me")
     assert datetime.fromisoformat(line["time"]).utcoffset() is not None
+
+
+def test_access_lines_wait_for_the_next_flush_and_none_is_lost_when_flushing_stops() -> None:
+    """TCONV_ACCESS_LOG_FLUSH_S: while a flusher runs, lines are gathered, then written together."""
+    stream = io.StringIO()
+    access = AccessLog(stream=stream)
+
+    async def scenario() -> None:
+        access.write("request", {"n": 0})  # no flusher yet: written at once
+        assert stream.getvalue().count("\n") == 1
+        flusher = asyncio.create_task(access.flush_every(3600))
+        await asyncio.sleep(0)
+        for n in range(1, 4):
+            access.write("request", {"n": n})
+        assert stream.getvalue().count("\n") == 1  # gathered
+        flusher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await flusher
+
+    asyncio.run(scenario())
+    assert [json.loads(line)["n"] for line in stream.getvalue().splitlines()] == [0, 1, 2, 3]
+
+
+def test_the_apps_shutdown_writes_the_gathered_access_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    with _access_log_level(logging.INFO):
+        with TestClient(create_app(Settings(verify_mode="off", access_log_flush_s=5))) as test_client:
+            _written(capsys)
+            for n in range(3):
+                test_client.get("/healthz", headers={"X-Request-ID": f"gathered-{n}"})
+        ids = [line["request_id"] for line in _access_lines(capsys.readouterr().err)]
+    assert ids == ["gathered-0", "gathered-1", "gathered-2"]
