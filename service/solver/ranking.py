@@ -15,6 +15,7 @@ and a page at any offset is reached by skipping whole blocks, never by enumerati
 from __future__ import annotations
 
 import functools
+import heapq
 import math
 import operator
 from collections import defaultdict
@@ -315,10 +316,27 @@ class _Product:
             skip = 0
 
 
-class _Union:
-    """Disjoint groups (one per tied kernel, stride, dilation), in tie-break order."""
+def _edges(node: _Leaf | _Product) -> tuple[Layer, Layer]:
+    """A node's first and last layer in tie-break (parameter) order."""
+    if isinstance(node, _Leaf):
+        return (node.items[0][1],), (node.items[-1][1],)
+    first, last = _edges(node.first)
+    if node.rest is None:
+        return first, last
+    rest_first, rest_last = _edges(node.rest)
+    return first + rest_first, last + rest_last
 
-    __slots__ = ("_hists", "cap", "groups", "high", "low")
+
+class _Union:
+    """Disjoint groups (one per tied kernel, stride, dilation), in tie-break order.
+
+    Tied groups cover disjoint runs of that order, one after another, so a score's layers are
+    each group's in turn. Groups whose runs interleave (untied spaces with ``portable_to: keras``
+    are the union of a stride-only and a dilation-only product) are merged layer by layer, so
+    that equal scores come in the same order as a small space's sort gives them.
+    """
+
+    __slots__ = ("_hists", "_interleaved", "cap", "groups", "high", "low")
 
     def __init__(self, groups: Sequence[_Product]) -> None:
         self.groups = groups
@@ -326,6 +344,8 @@ class _Union:
         self.high = max(group.high for group in groups)
         self.cap = self.high
         self._hists: dict[int, Histogram] = {}
+        edges = [_edges(group) for group in groups]
+        self._interleaved = any(after[0] < before[1] for before, after in pairwise(edges))
 
     def hist_upto(self, cap: int) -> Histogram:
         cap = min(cap, self.high)
@@ -339,6 +359,14 @@ class _Union:
         return self._hists[cap]
 
     def layers_with(self, score: int, skip: int) -> Iterator[Layer]:
+        if self._interleaved:
+            streams = [
+                group.layers_with(score, 0)
+                for group in self.groups
+                if group.hist_upto(self.cap).get(score, 0)
+            ]
+            yield from islice(heapq.merge(*streams), skip, None)
+            return
         for group in self.groups:
             count = group.hist_upto(self.cap).get(score, 0)
             if count <= skip:

@@ -33,7 +33,7 @@ def fully_sorted(space, objective):  # type: ignore[no-untyped-def]
     return sorted(scored)
 
 
-@settings(max_examples=80)
+@settings(max_examples=150)
 @given(
     ndim=st.integers(1, 3),
     tie_dims=st.booleans(),
@@ -44,6 +44,7 @@ def fully_sorted(space, objective):  # type: ignore[no-untyped-def]
     offset=st.integers(0, 400),
     limit=st.integers(1, 50),
     sort_below=st.sampled_from([0, 256]),
+    portable_to=st.sampled_from([(), ("keras",), ("onnx",)]),
 )
 def test_pages_are_slices_of_the_sorted_space(
     ndim: int,
@@ -55,9 +56,14 @@ def test_pages_are_slices_of_the_sorted_space(
     offset: int,
     limit: int,
     sort_below: int,
+    portable_to: tuple[str, ...],
 ) -> None:
+    """Both paths (sorted, and the histogram of large spaces) against brute force, ties included:
+    untied ``portable_to: keras`` spaces are a union of interleaved products."""
     output = max(1, input_size * scale + delta)
-    bounds = SearchBounds(kernel_size=Bound(1, 5), stride=Bound(1, 4), dilation=Bound(1, 2))
+    bounds = SearchBounds(
+        kernel_size=Bound(1, 5), stride=Bound(1, 4), dilation=Bound(1, 2), portable_to=portable_to
+    )
     space = build_space(
         (input_size,) * ndim,
         (output,) + (input_size * scale,) * (ndim - 1),
