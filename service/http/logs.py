@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import orjson
+from prometheus_client import Counter
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.orjson import OrjsonFormatter
 
@@ -47,6 +48,12 @@ def logging_config(level: str) -> dict[str, Any]:
 
 def configure(level: str) -> None:
     logging.config.dictConfig(logging_config(level))
+
+
+ACCESS_LINES_LOST = Counter(
+    "tconv_access_log_lines_lost_total",
+    "Access log lines that could not be written (stderr closed or broken).",
+)
 
 
 class AccessLog:
@@ -102,7 +109,12 @@ class AccessLog:
 
     def _emit(self, lines: bytes) -> None:
         # Looked up on every write: tests and embedding servers swap sys.stderr after import.
-        (self._stream or sys.stderr).write(lines.decode())
+        try:
+            (self._stream or sys.stderr).write(lines.decode())
+        except (OSError, ValueError):
+            # stderr closed or broken (its reader gone): the lines are lost, but a log write must
+            # never fail the request it describes or stop the flusher.
+            ACCESS_LINES_LOST.inc(lines.count(b"\n"))
 
     async def flush_every(self, interval_s: float) -> None:
         """Gather lines and write them every ``interval_s`` until cancelled, then write the rest."""

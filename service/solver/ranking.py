@@ -333,7 +333,9 @@ class _Union:
     Tied groups cover disjoint runs of that order, one after another, so a score's layers are
     each group's in turn. Groups whose runs interleave (untied spaces with ``portable_to: keras``
     are the union of a stride-only and a dilation-only product) are merged layer by layer, so
-    that equal scores come in the same order as a small space's sort gives them.
+    that equal scores come in the same order as a small space's sort gives them; there a page
+    deep inside one score walks the layers before it (bounded by the offset cap), where disjoint
+    groups skip whole groups by their counts.
     """
 
     __slots__ = ("_hists", "_interleaved", "cap", "groups", "high", "low")

@@ -12,6 +12,7 @@ from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client import REGISTRY
 
 from service.api.config import Settings
 from service.api.main import create_app
@@ -138,3 +139,14 @@ def test_the_apps_shutdown_writes_the_gathered_access_lines(capsys: pytest.Captu
                 test_client.get("/healthz", headers={"X-Request-ID": f"gathered-{n}"})
         ids = [line["request_id"] for line in _access_lines(capsys.readouterr().err)]
     assert ids == ["gathered-0", "gathered-1", "gathered-2"]
+
+
+def test_a_broken_stderr_loses_lines_but_fails_no_request() -> None:
+    class Broken(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError
+
+    access = AccessLog(stream=Broken())
+    lost = REGISTRY.get_sample_value("tconv_access_log_lines_lost_total") or 0.0
+    access.write("request", {"n": 1})  # written at once: no flusher
+    assert REGISTRY.get_sample_value("tconv_access_log_lines_lost_total") == lost + 1

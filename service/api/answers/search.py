@@ -373,6 +373,8 @@ def answer_search_batch(
                 )
             except SolverError as exc:
                 results[n] = _error_item(exc)
+            except CancelledError:
+                raise  # the caller has gone: no item is answered
             except Exception as exc:  # one item never fails the batch
                 results[n] = internal_error_item(exc)
     return [result for result in results if result is not None]

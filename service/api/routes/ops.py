@@ -23,9 +23,8 @@ LATENCY_DESCRIPTION = (
 router = APIRouter(tags=["ops"], route_class=OrjsonRoute, generate_unique_id_function=operation_id)
 
 
-# Encoded once, and the same bytes the outermost middleware answers a plain GET with (see
-# create_app): liveness probes and load balancers call this more than anything else.
-HEALTHY = b'{"status":"ok"}'
+# Encoded once: liveness probes and load balancers call this more than anything else.
+_HEALTHY = b'{"status":"ok"}'
 
 
 @router.get(
@@ -35,7 +34,7 @@ HEALTHY = b'{"status":"ok"}'
     response_class=ModelResponse,
 )
 async def healthz() -> ModelResponse:
-    return ModelResponse(HEALTHY)
+    return ModelResponse(_HEALTHY)
 
 
 @router.get("/readyz", summary="Readiness: ready to serve; reports the verification worker")

@@ -5,6 +5,9 @@ started changes nothing."""
 from __future__ import annotations
 
 import asyncio
+import io
+import json
+import logging
 import threading
 from typing import Any
 
@@ -13,6 +16,7 @@ import pytest
 
 from service.http.concurrency import ConcurrencyLimitMiddleware
 from service.http.limits_middleware import BodyLimitMiddleware
+from service.http.logs import AccessLog
 from service.http.metrics import ObservabilityMiddleware
 from service.solver.cancel import CancelledError, checkpoint
 
@@ -55,7 +59,7 @@ def test_leaving_stops_work_in_a_thread_and_nothing_is_answered() -> None:
             sent.append(message)
 
         call = asyncio.create_task(
-            ObservabilityMiddleware(BodyLimitMiddleware(app, max_bytes=100))(
+            ObservabilityMiddleware(BodyLimitMiddleware(app, max_bytes=100), access=access)(
                 dict(SCOPE), _client(leaves), send
             )
         )
@@ -63,9 +67,13 @@ def test_leaving_stops_work_in_a_thread_and_nothing_is_answered() -> None:
         leaves.set()
         await asyncio.wait_for(call, timeout=10)
 
+    access = AccessLog(name="tconv.access.test", stream=io.StringIO())
+    logging.getLogger("tconv.access.test").setLevel(logging.INFO)
     asyncio.run(scenario())
     assert stopped.wait(timeout=10)
     assert sent == []
+    (line,) = access._stream.getvalue().splitlines()  # type: ignore[union-attr]
+    assert json.loads(line)["status"] == 499  # logged as "client closed request"
 
 
 def test_a_request_that_leaves_while_queued_never_runs() -> None:
