@@ -247,8 +247,11 @@ def build_space(
         raise over
     # Square sizes are the common case: solve each distinct (input, output) pair once.
     pairs = list(dict.fromkeys(zip(input_size, output_size, strict=True)))
-    found = [_solve_pair(*pair, bounds) for pair in pairs]
     accept = option_filter(bounds.portable_to, tie_dims=tie_dims)
+    # Unfiltered, one pair's table alone over a budget is the space over it: solving stops there
+    # instead of listing every option first (issue 14: refuse before the work, not after it).
+    limits = (max_options, max_work) if accept is None else (None, None)
+    found = [_solve_pair(*pair, bounds, *limits) for pair in pairs]
     if accept is not None:
         # The rules are per option (or per triple), so filtering options keeps every count exact.
         found = [
@@ -330,18 +333,33 @@ class _Solved(NamedTuple):
 _TABLES: Memo[_Solved] = Memo(max_entries=1 << 13, max_item=64)
 
 
-def _solve_pair(input_size: int, output_size: int, bounds: SearchBounds) -> _Solved:
-    """Every (kernel, stride, dilation) that reaches ``output_size``, with its per-dimension options."""
+def _solve_pair(
+    input_size: int,
+    output_size: int,
+    bounds: SearchBounds,
+    max_options: int | None = None,
+    max_work: int | None = None,
+) -> _Solved:
+    """Every (kernel, stride, dilation) that reaches ``output_size``, with its per-dimension options.
+
+    Raises SolverError ``space_too_large`` as soon as the table passes ``max_options`` options or
+    ``max_work`` ranking work, before listing the rest.
+    """
     key = (input_size, output_size, bounds)
     solved = _TABLES.get(key)
     if solved is None:
-        solved = _Solved.of(_solve_pair_uncached(input_size, output_size, bounds))
+        solved = _Solved.of(_solve_pair_uncached(input_size, output_size, bounds, max_options, max_work))
         _TABLES.put(key, solved, solved.options)
     return solved
 
 
-def _solve_pair_uncached(input_size: int, output_size: int, bounds: SearchBounds) -> Table:
+def _solve_pair_uncached(
+    input_size: int, output_size: int, bounds: SearchBounds, max_options: int | None, max_work: int | None
+) -> Table:
+    from service.solver.overlap import overlap_work  # overlap.py imports this module
+
     table: Table = {}
+    options = work = 0
     for k in bounds.kernel_size:
         checkpoint()  # up to the triple budget of closed forms: it stops once the caller has gone
         for d in bounds.dilation:
@@ -362,6 +380,21 @@ def _solve_pair_uncached(input_size: int, output_size: int, bounds: SearchBounds
                     output_padding=bounds.output_padding,
                 )
                 if pads:
+                    options += len(pads)
+                    work += len(pads) * overlap_work(k, s)
+                    if max_options is not None and options > max_options:
+                        raise SolverError(
+                            "space_too_large",
+                            f"more than {max_options:,} valid per-dimension options (the budget); "
+                            "narrow kernel_size, stride, dilation, padding or output_padding",
+                        )
+                    if max_work is not None and work > max_work:
+                        raise SolverError(
+                            "space_too_large",
+                            f"ranking these options would take more than the budget of {max_work:,} "
+                            "units of work (large strides and kernels cost more): narrow stride or "
+                            "kernel_size",
+                        )
                     base = (input_size - 1) * s + reach
                     table[k, s, d] = tuple(DimParams(k, s, d, p, 2 * p - base) for p in pads)
     return table

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.solver.enumeration import Bound, solve_dim
+from service.solver.enumeration import Bound, SearchBounds, _solve_pair_uncached, _Solved, solve_dim
+from service.solver.errors import SolverError
 from service.solver.sizes import forward_size
 
 bounds = st.one_of(
@@ -51,3 +53,28 @@ def test_bound_membership_and_slices() -> None:
     assert 5 in values
     assert 4 not in values
     assert list(Bound(2, 4).within(0, 3)) == [2, 3]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    input_size=st.integers(1, 40),
+    output_size=st.integers(1, 120),
+    kernel=st.integers(1, 40),
+    stride=st.integers(1, 40),
+    max_work=st.integers(0, 60_000),
+    max_options=st.integers(0, 3_000),
+)
+def test_a_refusal_while_solving_is_the_refusal_of_the_whole_table(
+    input_size: int, output_size: int, kernel: int, stride: int, max_work: int, max_options: int
+) -> None:
+    """Solving stops at the budget (issue 14), with the verdict the whole table would get."""
+
+    bounds = SearchBounds(kernel_size=Bound(1, kernel), stride=Bound(1, stride), dilation=Bound(1, 2))
+    whole = _Solved.of(_solve_pair_uncached(input_size, output_size, bounds, None, None))
+    over = whole.options > max_options or whole.work > max_work
+    if over:
+        with pytest.raises(SolverError) as refused:
+            _solve_pair_uncached(input_size, output_size, bounds, max_options, max_work)
+        assert refused.value.code == "space_too_large"
+    else:
+        assert _solve_pair_uncached(input_size, output_size, bounds, max_options, max_work) == whole.table
