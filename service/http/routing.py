@@ -17,9 +17,10 @@ import orjson
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
+from service.solver.sizes import whole_number
+
 # A digit followed by a fraction or an exponent: the only way a JSON text can hold a float.
 _FLOAT_LITERAL = re.compile(rb"[0-9][.eE]")
-_EXACT = 2**53
 
 
 def whole_numbers_as_ints(value: Any) -> Any:
@@ -32,7 +33,8 @@ def whole_numbers_as_ints(value: Any) -> Any:
     {'a': [452, 2.5, 1e+300], 'b': True}
     """
     if type(value) is float:
-        return int(value) if value.is_integer() and abs(value) <= _EXACT else value
+        number = whole_number(value)  # the rule shape batches apply where they read a column
+        return value if number is None else number
     if type(value) is list:
         return [whole_numbers_as_ints(item) for item in value]
     if type(value) is dict:

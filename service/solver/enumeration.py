@@ -299,6 +299,13 @@ def build_space(
 Table = dict[tuple[int, int, int], tuple[DimParams, ...]]
 
 
+def _ranking_work(kernel_size: int, stride: int, options: int) -> int:
+    """What ranking ``options`` layers of one (kernel, stride) costs (``overlap_work`` units)."""
+    from service.solver.overlap import overlap_work  # overlap.py imports this module
+
+    return options * overlap_work(kernel_size, stride)
+
+
 class _Solved(NamedTuple):
     """A table with its option count and its ranking work (``overlap_work`` units), counted once,
     and its tied square spaces' groups per dimensionality, built once when first asked for."""
@@ -310,12 +317,10 @@ class _Solved(NamedTuple):
 
     @classmethod
     def of(cls, table: Table) -> _Solved:
-        from service.solver.overlap import overlap_work  # overlap.py imports this module
-
         return cls(
             table,
             sum(map(len, table.values())),
-            sum(len(options) * overlap_work(k, s) for (k, s, _), options in table.items()),
+            sum(_ranking_work(k, s, len(options)) for (k, s, _), options in table.items()),
             {},
         )
 
@@ -356,8 +361,6 @@ def _solve_pair(
 def _solve_pair_uncached(
     input_size: int, output_size: int, bounds: SearchBounds, max_options: int | None, max_work: int | None
 ) -> Table:
-    from service.solver.overlap import overlap_work  # overlap.py imports this module
-
     table: Table = {}
     options = work = 0
     for k in bounds.kernel_size:
@@ -381,7 +384,7 @@ def _solve_pair_uncached(
                 )
                 if pads:
                     options += len(pads)
-                    work += len(pads) * overlap_work(k, s)
+                    work += _ranking_work(k, s, len(pads))
                     if max_options is not None and options > max_options:
                         raise SolverError(
                             "space_too_large",
