@@ -9,6 +9,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from typing import IO
 
 import httpx
 import pytest
@@ -20,9 +21,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start(args: list[str], url: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    # Output goes to a file: an unread pipe fills up and blocks the server mid-request.
-    log = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the process)
+def start(
+    args: list[str], url: str, env: dict[str, str] | None = None, log: IO[bytes] | None = None
+) -> subprocess.Popen[bytes]:
+    # Output goes to a file (``log``, or a temporary one): an unread pipe fills up and blocks the
+    # server mid-request.
+    log = log or tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the process)
     process = subprocess.Popen(
         [sys.executable, *args], env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT
     )
