@@ -209,8 +209,10 @@ export interface paths {
          * Up to 1,000 searches in one call, answered in order
          * @description Each item answered as /v1/search would, in the batch's ``view`` (default ``basic``); one
          *     item's failure does not fail the others. The batch's summed work is capped by
-         *     ``TCONV_MAX_BATCH_SEARCH_WORK``, and its answer (the sum of the items' ``limit``) by
-         *     ``TCONV_MAX_ANSWER_BYTES``.
+         *     ``TCONV_MAX_BATCH_SEARCH_WORK`` (combinations searched) and by one search's
+         *     ``TCONV_MAX_SEARCH_WORK`` (ranking, the nearest sizes' examples included, so a batch may be
+         *     refused part-way), each a 422 ``batch_too_large``; its answer (the sum of the items' ``limit``)
+         *     by ``TCONV_MAX_ANSWER_BYTES``.
          */
         post: operations["batch-search_batch"];
         delete?: never;
