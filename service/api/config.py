@@ -21,6 +21,12 @@ class Settings(BaseSettings):
     log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
         "info", description="Log level; logs are JSON lines on stderr, one per request with its id."
     )
+    opentelemetry: bool = Field(
+        False,
+        description="FastAPI's native OpenTelemetry spans, metrics and logs, through the globally configured "
+        "providers (or FASTAPI_OTEL_AUTO_CONFIGURE=true); off by default: metrics are Prometheus "
+        "(/metrics) and logs JSON lines.",
+    )
     access_log_flush_s: float = Field(
         0.25,
         ge=0,

@@ -24,7 +24,7 @@ from service.http.concurrency import ConcurrencyLimitMiddleware
 from service.http.errors import install_error_handlers
 from service.http.limits_middleware import BodyLimitMiddleware
 from service.http.logs import ACCESS_LOG
-from service.http.metrics import ObservabilityMiddleware, watch_event_loop_lag
+from service.http.metrics import ObservabilityMiddleware, opentelemetry, watch_event_loop_lag
 from service.worker import make_verifier
 
 DESCRIPTION = """\
@@ -137,6 +137,7 @@ def _install_routes(app: FastAPI) -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     logging.captureWarnings(True)  # warnings become JSON log lines like everything else
     # FastAPIOffline: /docs loads Swagger UI from the package, not a CDN; /redoc is routes/pages.py's.
+    settings = settings or get_settings()
     app = FastAPIOffline(
         redoc_url=None,
         title="tconv",
@@ -144,12 +145,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         generate_unique_id_function=operation_id,
         lifespan=_lifespan,
+        telemetry=opentelemetry(settings.opentelemetry),
     )
-    app.state.settings = settings or get_settings()
+    app.state.settings = settings
     install_error_handlers(app)
     _install_routes(app)
     _document_common_answers(app)
-    settings = app.state.settings
     # Innermost of the limits: a request waits for a slot only once its body has arrived.
     app.add_middleware(ConcurrencyLimitMiddleware, limit=settings.max_concurrent_requests)
     app.add_middleware(

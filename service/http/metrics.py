@@ -19,6 +19,7 @@ import time
 from typing import Any
 
 import orjson
+from fastapi.telemetry import TelemetryConfig
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -259,3 +260,23 @@ def observe_verification(results: list[Any], seconds: float) -> None:
     VERIFY_LATENCY.observe(seconds)
     for result in results:
         VERIFY_RESULTS.labels(result.status).inc()
+
+
+# Every option of FastAPI's native instrumentation, for turning it all off.
+_TELEMETRY_OFF: TelemetryConfig = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+}
+
+
+def opentelemetry(enabled: bool) -> TelemetryConfig | None:
+    """FastAPI's own OpenTelemetry instrumentation (spans, metrics and logs through the global
+    providers), or ``None`` for FastAPI's defaults when ``enabled``.
+
+    Off unless asked for (TCONV_OPENTELEMETRY, TCONV_WORKER_OPENTELEMETRY): the service's metrics
+    are Prometheus (/metrics) and its logs JSON lines, and with no provider configured FastAPI
+    still looked for one on every request, about 8 % of a /healthz answer here.
+    """
+    return None if enabled else _TELEMETRY_OFF

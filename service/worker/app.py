@@ -15,7 +15,12 @@ from service import __version__
 from service.http.auth import OPS_PATHS, KeyMiddleware, KeyStore
 from service.http.errors import install_error_handlers
 from service.http.limits_middleware import BodyLimitMiddleware
-from service.http.metrics import ObservabilityMiddleware, metrics_response, observe_verification
+from service.http.metrics import (
+    ObservabilityMiddleware,
+    metrics_response,
+    observe_verification,
+    opentelemetry,
+)
 from service.http.responses import ModelResponse
 from service.wire.schemas import ErrorResponse, HealthResponse, VerifyRequest, VerifyResponse
 from service.worker.config import WorkerSettings, get_worker_settings
@@ -41,6 +46,7 @@ def create_worker_app(settings: WorkerSettings | None = None) -> FastAPI:
         version=__version__,
         description="Builds ConvTranspose layers in real PyTorch, runs them, and reports what happened.",
         lifespan=lifespan,
+        telemetry=opentelemetry(settings.opentelemetry),
     )
     install_error_handlers(app)
     app.add_middleware(

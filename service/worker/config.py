@@ -17,6 +17,9 @@ class WorkerSettings(BaseSettings):
     host: str = Field("127.0.0.1", description="Interface `python -m service.worker` binds.")
     port: int = Field(8001, ge=1, le=65535, description="Port `python -m service.worker` binds.")
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+    opentelemetry: bool = Field(
+        False, description="FastAPI's native OpenTelemetry instrumentation (see TCONV_OPENTELEMETRY)."
+    )
     shutdown_timeout_s: int = Field(30, gt=0, description="On SIGTERM, time for the running job to finish.")
     max_queue: int = Field(
         8, ge=0, description="Requests that may wait for the device; one more is a 503 with Retry-After."

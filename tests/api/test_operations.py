@@ -150,3 +150,34 @@ def test_a_broken_stderr_loses_lines_but_fails_no_request() -> None:
     lost = REGISTRY.get_sample_value("tconv_access_log_lines_lost_total") or 0.0
     access.write("request", {"n": 1})  # written at once: no flusher
     assert REGISTRY.get_sample_value("tconv_access_log_lines_lost_total") == lost + 1
+
+
+@pytest.mark.parametrize("enabled", [False, True])
+def test_fastapi_opentelemetry_is_off_unless_asked_for(
+    monkeypatch: pytest.MonkeyPatch, enabled: bool
+) -> None:
+    # With it on and no provider configured, FastAPI looks up the global providers on every
+    # request; off, it never does (that lookup was ~8 % of a /healthz answer).
+    from opentelemetry import trace
+
+    lookups = []
+    real = trace.get_tracer_provider
+
+    def counted() -> trace.TracerProvider:
+        lookups.append(1)
+        return real()
+
+    monkeypatch.setattr(trace, "get_tracer_provider", counted)
+    with TestClient(create_app(Settings(opentelemetry=enabled))) as client:
+        lookups.clear()
+        assert client.get("/healthz").status_code == 200
+        assert client.post("/v1/search", json={"input_size": 7, "output_size": 14}).status_code == 200
+    assert bool(lookups) is enabled
+
+    from service.worker.app import create_worker_app
+    from service.worker.config import WorkerSettings
+
+    with TestClient(create_worker_app(WorkerSettings(opentelemetry=enabled))) as worker:
+        lookups.clear()
+        assert worker.get("/healthz").status_code == 200
+    assert bool(lookups) is enabled
