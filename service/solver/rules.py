@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from service.solver.sizes import Dims, formula
+from service.solver.sizes import Dims, any_dim, formula
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -54,7 +54,7 @@ class LayerChecks(NamedTuple):
 
     @property
     def is_valid(self) -> BoolArray:
-        per_dim = (self.output_padding_too_large | self.output_too_small).any(axis=1)
+        per_dim = any_dim(self.output_padding_too_large | self.output_too_small)
         return ~(per_dim | self.in_channels_not_divisible | self.out_channels_not_divisible)
 
     def first_violation(self) -> tuple[list[str | None], list[int | None]]:
@@ -77,7 +77,7 @@ class LayerChecks(NamedTuple):
         [[1], [0]]
         """
         per_dim = self.output_padding_too_large | self.output_too_small
-        broken = per_dim.any(axis=1)
+        broken = any_dim(per_dim)
         rows = np.arange(len(per_dim))
         first_dim = per_dim.argmax(axis=1)
         too_large = self.output_padding_too_large[rows, first_dim]

@@ -1,0 +1,113 @@
+"""``read_column`` reads most values in bulk (bare ints by numpy, arrays of ints from their JSON
+text) and the rest one by one (``_read_value``): a value reads the same in either way, wherever
+it lies in a column and whatever lies beside it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from service.solver.limits import MAX_SPATIAL_DIMS
+from service.solver.sizes import _read_value, read_column
+
+_NEUTRAL, _LO, _HI = 1, 1, 9
+_ODD = [
+    True,
+    False,
+    3.0,
+    -0.0,
+    2.5,
+    1e400,
+    float("nan"),
+    2.0**53,
+    2**53 + 1,
+    2**62,
+    2**63,
+    2**64,
+    -(2**63),
+    -(2**63) - 1,
+    10**30,
+    "3",
+    "[3],[4",
+    None,
+    {},
+    [],
+    [[2]],
+    [[2], 3],
+    [2, [3]],
+]
+_SCALAR = st.one_of(st.integers(-2, 12), st.sampled_from(_ODD))
+_VALUE = st.one_of(
+    st.integers(-2, 12),
+    st.lists(st.integers(-2, 12), min_size=1, max_size=MAX_SPATIAL_DIMS),
+    st.lists(_SCALAR, max_size=MAX_SPATIAL_DIMS + 1),
+    st.sampled_from(_ODD),
+)
+
+
+def _alone(value: Any, *, arrays: bool) -> tuple[list[int], int, bool]:
+    """The value read by itself, by ``_read_value``, with the column's range check."""
+    row = np.full(MAX_SPATIAL_DIMS, _NEUTRAL, dtype=np.int64)
+    length = np.zeros(1, dtype=np.int64)
+    read = _read_value(value, row, length, arrays=arrays, neutral=_NEUTRAL)
+    malformed = not read or bool(((row < _LO) | (row > _HI)).any())
+    if malformed:
+        row[:] = _NEUTRAL
+    return row.tolist(), int(length[0]) if read else 0, malformed
+
+
+@given(st.lists(_VALUE, max_size=20), st.booleans())
+@example([[1, 2], 2**64, [3, 2**63]], True)
+@example([[1, 2], [3.0, 4], [True], [[5]], [], [1, 2, 3, 4], ["7"], [None]], True)
+@example([3, [2, 2]], False)
+def test_a_value_reads_the_same_in_bulk_as_alone(values: list[Any], arrays: bool) -> None:
+    column = read_column(values, neutral=_NEUTRAL, lo=_LO, hi=_HI, arrays=arrays)
+    for n, value in enumerate(values):
+        row, length, malformed = _alone(value, arrays=arrays)
+        got = (column.values[n].tolist(), int(column.length[n]), bool(column.malformed[n]))
+        assert got[2] == malformed, value
+        if not malformed:
+            assert got == (row, length, malformed), value
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (7, ([7, 7, 7], 0)),
+        ([2, 3], ([2, 3, 1], 2)),
+        ([4, 5, 6], ([4, 5, 6], 3)),
+        (3.0, ([3, 3, 3], 0)),
+        ([2.0, 3], ([2, 3, 1], 2)),
+        ([-0.0, 2], None),  # -0.0 reads as 0, below the range
+        (True, None),
+        ([True], None),
+        (2.5, None),
+        (1e400, None),
+        (2**63, None),
+        ([2**64], None),
+        ([-(2**63)], None),
+        ("3", None),
+        (["3"], None),
+        (None, None),
+        ([], None),
+        ([1, 2, 3, 4], None),
+        ([[2]], None),
+        ({}, None),
+    ],
+)
+def test_odd_values_beside_plain_ones(value: Any, expected: tuple[list[int], int] | None) -> None:
+    column = read_column([[1, 2], value, 5], neutral=_NEUTRAL, lo=_LO, hi=_HI)
+    assert column.values[[0, 2]].tolist() == [[1, 2, 1], [5, 5, 5]]
+    assert column.malformed.tolist() == [False, expected is None, False]
+    if expected is not None:
+        assert (column.values[1].tolist(), int(column.length[1])) == expected
+
+
+def test_without_arrays_an_array_is_malformed() -> None:
+    column = read_column([3, [3], 4.0], neutral=1, lo=1, hi=9, arrays=False)
+    assert column.malformed.tolist() == [False, True, False]
+    assert column.values[:, 0].tolist() == [3, 1, 4]
