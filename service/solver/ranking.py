@@ -595,15 +595,11 @@ def _sort_same_ndim(spaces: Sequence[SearchSpace], ndim: int, objective: Objecti
         cell_space.extend([n] * len(space.groups))
         if space.tie_dims and len(set(sizes)) == 1:
             # Tied and square: every dimension holds the same tuple (build_space), placed once.
-            i, o = sizes[0]
-            placed: list[int] = []
-            lengths: list[int] = []
-            for per_dim in space.groups:
-                group = per_dim[0]
-                placed.append(len(store))
-                lengths.append(len(group))
-                store.extend(group)
-                store_scores.extend(_group_scores(objective, group, i, o))
+            options, scores, offsets, lengths = _square_layout(space, objective)
+            base = len(store)
+            placed = [base + offset for offset in offsets]
+            store.extend(options)
+            store_scores.extend(scores)
             for j in range(ndim):
                 starts[j].extend(placed)
                 counts[j].extend(lengths)
@@ -675,6 +671,29 @@ def _group_scores(objective: Objective, group: tuple[DimParams, ...], i: int, o:
             key, tuple([_shared_dim_score(objective, p, i, o) for p in group]), len(group)
         )
     return scores
+
+
+_Layout = tuple[tuple[DimParams, ...], tuple[int, ...], tuple[int, ...], tuple[int, ...]]
+
+
+def _square_layout(space: SearchSpace, objective: Objective) -> _Layout:
+    """A tied square space's options (one dimension's: all hold the same), group after group, with
+    their scores and each group's offset and length: worked out once per objective and kept with
+    the space, so that ranking it again walks none of its groups."""
+    layout = space.ranking_cache.get(objective)
+    if layout is None:
+        i, o = space.input_size[0], space.output_size[0]
+        options: list[DimParams] = []
+        scores: list[int] = []
+        offsets: list[int] = []
+        for per_dim in space.groups:
+            group = per_dim[0]
+            offsets.append(len(options))
+            options.extend(group)
+            scores.extend(_group_scores(objective, group, i, o))
+        lengths = tuple(len(per_dim[0]) for per_dim in space.groups)
+        layout = space.ranking_cache[objective] = (tuple(options), tuple(scores), tuple(offsets), lengths)
+    return layout  # type: ignore[return-value]
 
 
 def _overlapping_ranks(store: list[DimParams], overlapping: list[tuple[int, int]]) -> np.ndarray:
