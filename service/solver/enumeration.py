@@ -250,18 +250,18 @@ def build_space(
     over = triple_budget_error(bounds, len(input_size), max_triples)
     if over is not None:
         raise over
-    # Square sizes are the common case: solve each distinct (input, output) pair once.
-    pairs = list(dict.fromkeys(zip(input_size, output_size, strict=True)))
     accept = option_filter(bounds.portable_to, tie_dims=tie_dims)
-    # Unfiltered, one pair's table alone over a budget is the space over it: solving stops there
-    # instead of listing every option first (issue 14: refuse before the work, not after it).
-    limits = (max_options, max_work) if accept is None else (None, None)
-    found = [_solve_pair(*pair, bounds, *limits) for pair in pairs]
-    if tie_dims and accept is None and len(found) == 1:
-        # Tied and square, the common case: the space is the table's own, kept with it.
-        (one,) = found
+    if tie_dims and accept is None and is_square(input_size) and is_square(output_size):
+        # Tied and square, the common case: the space is the table's own, kept with it. Unfiltered,
+        # one pair's table alone over a budget is the space over it: solving stops there instead
+        # of listing every option first (issue 14: refuse before the work, not after it).
+        one = _solve_pair(input_size[0], output_size[0], bounds, max_options, max_work)
         _check_options(one.options, one.work, max_options, max_work)
         return one.tied(input_size, output_size)
+    # Solve each distinct (input, output) pair once.
+    pairs = list(dict.fromkeys(zip(input_size, output_size, strict=True)))
+    limits = (max_options, max_work) if accept is None else (None, None)
+    found = [_solve_pair(*pair, bounds, *limits) for pair in pairs]
     if accept is not None:
         # The rules are per option (or per triple), so filtering options keeps every count exact.
         found = [
@@ -289,6 +289,11 @@ def build_space(
     shared = set(per_pair[0]).intersection(*per_pair[1:])
     tied = tuple(tuple(table[triple] for table in per_pair) for triple in sorted(shared))
     return SearchSpace(input_size, output_size, tie_dims, tied, work)
+
+
+def is_square(size: Dims) -> bool:
+    """Every dimension the same (most requests): such a pair of sizes is one table's."""
+    return size.count(size[0]) == len(size)
 
 
 def _check_options(option_count: int, work: int, max_options: int, max_work: int | None) -> None:
