@@ -276,12 +276,13 @@ def parse_search_items(queries: Sequence[Any]) -> list[SearchQuery | JSON]:
     """Each item as ``SearchQuery`` validates it, or its error item (``_parse_items``)."""
     parsed: list[SearchQuery | JSON] = []
     for item in _parse_items(queries):
-        if isinstance(item, _Item):
-            # model_copy(update=...) without its checks: both sizes are set fields already.
-            model = item.settings.__copy__()
-            model.__dict__["input_size"], model.__dict__["output_size"] = item.input_size, item.output_size
-            item = model
-        parsed.append(item)
+        if not isinstance(item, _Item):
+            parsed.append(item)
+            continue
+        # model_copy(update=...) without its checks: both sizes are set fields already.
+        model = item.settings.__copy__()
+        model.__dict__["input_size"], model.__dict__["output_size"] = item.input_size, item.output_size
+        parsed.append(model)
     return parsed
 
 
