@@ -179,6 +179,11 @@ class SearchSpace:
     work: int = 0
     # The exact number of valid layers, counted once without materialising the cross product.
     total: int = field(init=False, default=0)
+    # What ranking has worked out about this space, kept with it (a tied square space is kept with
+    # its table, and its sizes recur): see ranking._square_layout. Never part of its value.
+    ranking_cache: dict[object, object] = field(
+        init=False, default_factory=dict, compare=False, hash=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         total = 0
@@ -245,11 +250,16 @@ def build_space(
     over = triple_budget_error(bounds, len(input_size), max_triples)
     if over is not None:
         raise over
-    # Square sizes are the common case: solve each distinct (input, output) pair once.
-    pairs = list(dict.fromkeys(zip(input_size, output_size, strict=True)))
     accept = option_filter(bounds.portable_to, tie_dims=tie_dims)
-    # Unfiltered, one pair's table alone over a budget is the space over it: solving stops there
-    # instead of listing every option first (issue 14: refuse before the work, not after it).
+    if tie_dims and accept is None and is_square(input_size) and is_square(output_size):
+        # Tied and square, the common case: the space is the table's own, kept with it. Unfiltered,
+        # one pair's table alone over a budget is the space over it: solving stops there instead
+        # of listing every option first (issue 14: refuse before the work, not after it).
+        one = _solve_pair(input_size[0], output_size[0], bounds, max_options, max_work)
+        _check_options(one.options, one.work, max_options, max_work)
+        return one.tied(input_size, output_size)
+    # Solve each distinct (input, output) pair once.
+    pairs = list(dict.fromkeys(zip(input_size, output_size, strict=True)))
     limits = (max_options, max_work) if accept is None else (None, None)
     found = [_solve_pair(*pair, bounds, *limits) for pair in pairs]
     if accept is not None:
@@ -265,23 +275,8 @@ def build_space(
             for table, *_ in found
         ]
     solved = {pair: one.table for pair, one in zip(pairs, found, strict=True)}
-    option_count = sum(one.options for one in found)
-    if option_count > max_options:
-        raise SolverError(
-            "space_too_large",
-            f"{option_count:,} valid per-dimension options exceed the budget of {max_options:,}; "
-            "narrow kernel_size, stride, dilation, padding or output_padding",
-        )
     work = sum(one.work for one in found)
-    if max_work is not None and work > max_work:
-        raise SolverError(
-            "space_too_large",
-            f"ranking these {option_count:,} options would take {work:,} units of work (large strides "
-            f"and kernels cost more); the budget is {max_work:,}: narrow stride or kernel_size",
-        )
-    if tie_dims and accept is None and len(found) == 1:
-        # Tied and square, the common case: the groups are the table's own, kept with it.
-        return SearchSpace(input_size, output_size, tie_dims, found[0].tied(len(input_size)), work)
+    _check_options(sum(one.options for one in found), work, max_options, max_work)
     per_pair = [solved[pair] for pair in zip(input_size, output_size, strict=True)]
     if not tie_dims:
         per_dim = [
@@ -296,6 +291,26 @@ def build_space(
     return SearchSpace(input_size, output_size, tie_dims, tied, work)
 
 
+def is_square(size: Dims) -> bool:
+    """Every dimension the same (most requests): such a pair of sizes is one table's."""
+    return size.count(size[0]) == len(size)
+
+
+def _check_options(option_count: int, work: int, max_options: int, max_work: int | None) -> None:
+    if option_count > max_options:
+        raise SolverError(
+            "space_too_large",
+            f"{option_count:,} valid per-dimension options exceed the budget of {max_options:,}; "
+            "narrow kernel_size, stride, dilation, padding or output_padding",
+        )
+    if max_work is not None and work > max_work:
+        raise SolverError(
+            "space_too_large",
+            f"ranking these {option_count:,} options would take {work:,} units of work (large strides "
+            f"and kernels cost more); the budget is {max_work:,}: narrow stride or kernel_size",
+        )
+
+
 Table = dict[tuple[int, int, int], tuple[DimParams, ...]]
 
 
@@ -308,12 +323,12 @@ def _ranking_work(kernel_size: int, stride: int, options: int) -> int:
 
 class _Solved(NamedTuple):
     """A table with its option count and its ranking work (``overlap_work`` units), counted once,
-    and its tied square spaces' groups per dimensionality, built once when first asked for."""
+    and its tied square spaces per dimensionality, built once when first asked for."""
 
     table: Table
     options: int
     work: int
-    square: dict[int, tuple[tuple[tuple[DimParams, ...], ...], ...]]
+    square: dict[int, SearchSpace]
 
     @classmethod
     def of(cls, table: Table) -> _Solved:
@@ -324,12 +339,15 @@ class _Solved(NamedTuple):
             {},
         )
 
-    def tied(self, ndim: int) -> tuple[tuple[tuple[DimParams, ...], ...], ...]:
-        """The groups of the tied space of ``ndim`` dimensions that all map this pair."""
-        groups = self.square.get(ndim)
-        if groups is None:
-            groups = self.square[ndim] = tuple((self.table[triple],) * ndim for triple in sorted(self.table))
-        return groups
+    def tied(self, input_size: Dims, output_size: Dims) -> SearchSpace:
+        """The tied space of square sizes whose every dimension is this table's pair (immutable:
+        the same sizes recur across requests, and a nearest size serves many)."""
+        ndim = len(input_size)
+        space = self.square.get(ndim)
+        if space is None:
+            groups = tuple((self.table[triple],) * ndim for triple in sorted(self.table))
+            space = self.square[ndim] = SearchSpace(input_size, output_size, True, groups, self.work)
+        return space
 
 
 # Tables are pure functions of (input, output, bounds) and small ones recur (an input size meets

@@ -438,7 +438,7 @@ class RankedSpace:
         if not self.total:
             self._sorted = _NOTHING
             return
-        if self.total <= sort_below:
+        if _sorts(space, sort_below):
             # Small spaces (the common case) are cheaper to sort than to bucket.
             self._sorted = _sorted if _sorted is not None else _sort_small([space], objective)[0]
             return
@@ -523,10 +523,21 @@ def _shared_dim_score(objective: Objective, params: DimParams, input_size: int, 
     return sum(_shared_dim_terms(objective, params, input_size, output_size).values())
 
 
+# Bucketing costs per group (each is a product with its own histograms): a tied space of many
+# small groups (1-pixel inputs, where every stride is a group) sorts 20 times faster. Bounded, so a
+# sorted space holds at most 16·sort_below layers.
+_SORTED_GROUPS = 16
+
+
+def _sorts(space: SearchSpace, sort_below: int) -> bool:
+    """Whether ``space`` is sorted outright: up to ``sort_below`` layers per group (of at most 16)."""
+    return space.total <= sort_below * min(len(space.groups), _SORTED_GROUPS)
+
+
 def rank_space(
     space: SearchSpace, objective: str | Objective = "balanced", *, sort_below: int = 256
 ) -> RankedSpace:
-    """Rank a space; spaces of at most ``sort_below`` layers are sorted outright."""
+    """Rank a space; small spaces (``_sorts``) are sorted outright."""
     return rank_spaces([space], objective, sort_below=sort_below)[0]
 
 
@@ -535,7 +546,7 @@ def rank_spaces(
 ) -> list[RankedSpace]:
     """Rank many spaces (a search batch's): the small ones are sorted together, by one lexsort."""
     chosen = OBJECTIVES[objective] if isinstance(objective, str) else objective
-    small = [space for space in spaces if 0 < space.total <= sort_below]
+    small = [space for space in spaces if space.total and _sorts(space, sort_below)]
     presorted = dict(zip(map(id, small), _sort_small(small, chosen), strict=True))
     return [
         RankedSpace(space, chosen, sort_below=sort_below, _sorted=presorted.get(id(space)))
@@ -584,15 +595,11 @@ def _sort_same_ndim(spaces: Sequence[SearchSpace], ndim: int, objective: Objecti
         cell_space.extend([n] * len(space.groups))
         if space.tie_dims and len(set(sizes)) == 1:
             # Tied and square: every dimension holds the same tuple (build_space), placed once.
-            i, o = sizes[0]
-            placed: list[int] = []
-            lengths: list[int] = []
-            for per_dim in space.groups:
-                group = per_dim[0]
-                placed.append(len(store))
-                lengths.append(len(group))
-                store.extend(group)
-                store_scores.extend(_group_scores(objective, group, i, o))
+            options, scores, offsets, lengths = _square_layout(space, objective)
+            base = len(store)
+            placed = [base + offset for offset in offsets]
+            store.extend(options)
+            store_scores.extend(scores)
             for j in range(ndim):
                 starts[j].extend(placed)
                 counts[j].extend(lengths)
@@ -664,6 +671,29 @@ def _group_scores(objective: Objective, group: tuple[DimParams, ...], i: int, o:
             key, tuple([_shared_dim_score(objective, p, i, o) for p in group]), len(group)
         )
     return scores
+
+
+_Layout = tuple[tuple[DimParams, ...], tuple[int, ...], tuple[int, ...], tuple[int, ...]]
+
+
+def _square_layout(space: SearchSpace, objective: Objective) -> _Layout:
+    """A tied square space's options (one dimension's: all hold the same), group after group, with
+    their scores and each group's offset and length: worked out once per objective and kept with
+    the space, so that ranking it again walks none of its groups."""
+    layout = space.ranking_cache.get(objective)
+    if layout is None:
+        i, o = space.input_size[0], space.output_size[0]
+        options: list[DimParams] = []
+        scores: list[int] = []
+        offsets: list[int] = []
+        for per_dim in space.groups:
+            group = per_dim[0]
+            offsets.append(len(options))
+            options.extend(group)
+            scores.extend(_group_scores(objective, group, i, o))
+        lengths = tuple(len(per_dim[0]) for per_dim in space.groups)
+        layout = space.ranking_cache[objective] = (tuple(options), tuple(scores), tuple(offsets), lengths)
+    return layout  # type: ignore[return-value]
 
 
 def _overlapping_ranks(store: list[DimParams], overlapping: list[tuple[int, int]]) -> np.ndarray:

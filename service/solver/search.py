@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from service.solver.cancel import checkpoint
-from service.solver.enumeration import Bound, SearchBounds, SearchSpace, build_space
+from service.solver.enumeration import Bound, SearchBounds, SearchSpace, build_space, is_square
 from service.solver.errors import SolverError
 from service.solver.memo import Memo
 from service.solver.portability import verdict
@@ -46,8 +47,9 @@ class BatchWork:
             )
 
 
-@dataclass(frozen=True, slots=True)
-class NearestSize:
+# Named tuples, not frozen dataclasses: a batch makes one result per query and a nearest size per
+# empty one, and a frozen dataclass's __init__ costs three times as much.
+class NearestSize(NamedTuple):
     """A reachable output size next to an unreachable request, with its best layer."""
 
     direction: str
@@ -55,12 +57,11 @@ class NearestSize:
     example: RankedCandidate
 
 
-@dataclass(frozen=True, slots=True)
-class SearchResult:
+class SearchResult(NamedTuple):
     ranked: RankedSpace
     candidates: list[RankedCandidate]
     reason: str | None = None
-    nearest: list[NearestSize] = field(default_factory=list)
+    nearest: Sequence[NearestSize] = ()
 
     @property
     def total(self) -> int:
@@ -324,7 +325,17 @@ def _ranked_many(
 NEAREST_PORTABLE_STEPS = 64
 
 
-_BLOCKED = "dim {}: no layer with {} and the padding/output_padding bounds maps {} to {}"
+# One dimension's text, kept: most empty queries are square, so their dimensions share it.
+@functools.lru_cache(maxsize=1 << 14)
+def _blocked(dim: int, within: str, input_size: int, output_size: int) -> str:
+    return (
+        f"dim {dim}: no layer with {within} and the padding/output_padding bounds maps {input_size} "
+        f"to {output_size}"
+    )
+
+
+def _square(query: Query) -> bool:
+    return is_square(query[0]) and is_square(query[1])
 
 
 def _explain_empty(
@@ -334,7 +345,7 @@ def _explain_empty(
     below and above. Square queries are answered together from their families' runs."""
     within = _describe(bounds)
     explained: dict[Query, tuple[str, list[tuple[str, Dims]]]] = {}
-    square = [query for query in queries if len(set(zip(*query, strict=True))) == 1]
+    square = [query for query in queries if _square(query)]
     # A square request that no triple reaches: every option is (v, ..., v), so the nearest
     # sizes are the largest "below" and the smallest "above" over the triples.
     families = reach_any_each([(query[0][0], query[1][0]) for query in square], bounds) if square else []
@@ -342,9 +353,7 @@ def _explain_empty(
         if family.exact:
             continue
         ndim = len(input_size)
-        reason = "; ".join(
-            _BLOCKED.format(dim, within, input_size[dim], output_size[dim]) for dim in range(ndim)
-        )
+        reason = "; ".join([_blocked(dim, within, input_size[0], output_size[0]) for dim in range(ndim)])
         near = [("below", family.below), ("above", family.above)]
         explained[input_size, output_size] = (
             reason,
@@ -374,7 +383,7 @@ def _explain_by_triple(
         dim for dim in range(len(input_size)) if not any(per_dim[dim].exact for per_dim in reaches.values())
     ]
     if blocked:
-        reason = "; ".join(_BLOCKED.format(dim, within, input_size[dim], output_size[dim]) for dim in blocked)
+        reason = "; ".join([_blocked(dim, within, input_size[dim], output_size[dim]) for dim in blocked])
     else:
         reason = (
             "every dimension is reachable on its own, but no single (kernel_size, stride, dilation) "

@@ -123,3 +123,36 @@ def test_a_fault_in_the_shared_pass_fails_only_the_items_it_concerns(monkeypatch
     failed, answered = answer_search_batch(items, Budget(), max_work=10**9)
     assert failed["error"]["code"] == "internal_error"
     assert answered["total"] == 15
+
+
+def test_items_refused_before_the_search_keep_the_batch_order_of_checks() -> None:
+    """Sizes that disagree, a budget the bounds exceed, latency, a channel rule, with and without
+    shared settings: a batch checks each item's triple budget first (its dimensions as the longest
+    size gives them), then its sizes, then what /v1/search checks."""
+    wide = {"kernel_size": {"max": 400}, "stride": {"max": 400}}
+    items: list[dict[str, Any]] = [
+        {"input_size": [4, 5], "output_size": [8, 10, 12]},
+        {"input_size": [4, 5], "output_size": [8, 10, 12], **wide},
+        {"input_size": 4, "output_size": [8, 10, 12], **wide},
+        {"input_size": [4, 5], "output_size": [8, 10, 12], "objective": "latency"},
+        {"input_size": 4, "output_size": 8, "objective": "latency"},
+        {"input_size": [4, 4, 4], "output_size": 8, "in_channels": 3, "groups": 2},
+        {"input_size": 4, "output_size": [8, 9]},
+        {"input_size": 4, "output_size": 8},
+    ]
+    budget = Budget(max_triples=100_000)
+    answers = answer_search_batch(items, budget, max_work=10**9)
+    assert [answer.get("error", {}).get("code") for answer in answers] == [
+        "dimension_mismatch",
+        "space_too_large",
+        "space_too_large",
+        "dimension_mismatch",
+        "objective_unavailable",
+        None,
+        None,
+        None,
+    ]
+    for item, answer in list(zip(items, answers, strict=True))[5:]:
+        assert answer == answer_search(SearchQuery.model_validate(item), budget, basic=True)
+    assert answers[5]["total"] == 0
+    assert "groups" in answers[5]["reason"]

@@ -9,7 +9,7 @@ and dumping them again cost more than the search itself.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import orjson
 from pydantic import Field, StrictInt, TypeAdapter, ValidationError
@@ -130,8 +130,11 @@ def search_bounds(request: LayerBounds) -> SearchBounds:
 
 
 def search_ndim(request: SearchQuery) -> int:
-    sizes = [request.input_size, request.output_size]
-    return max((len(size) for size in sizes if isinstance(size, tuple)), default=2)
+    return _ndim(request.input_size, request.output_size)
+
+
+def _ndim(input_size: int | tuple[int, ...], output_size: int | tuple[int, ...]) -> int:
+    return max((len(size) for size in (input_size, output_size) if isinstance(size, tuple)), default=2)
 
 
 def search_work(request: SearchQuery, bounds: SearchBounds | None = None) -> int:
@@ -141,8 +144,7 @@ def search_work(request: SearchQuery, bounds: SearchBounds | None = None) -> int
 
 
 def _sizes(request: SearchQuery) -> tuple[Dims, Dims]:
-    ndim = ndim_of(input_size=request.input_size, output_size=request.output_size)
-    return dims(request.input_size, ndim, "input_size"), dims(request.output_size, ndim, "output_size")
+    return _item_sizes(request.input_size, request.output_size)
 
 
 def answer_search(
@@ -271,13 +273,37 @@ def _settings_key(query: dict[str, Any]) -> bytes | None:
 
 
 def parse_search_items(queries: Sequence[Any]) -> list[SearchQuery | JSON]:
+    """Each item as ``SearchQuery`` validates it, or its error item (``_parse_items``)."""
+    parsed: list[SearchQuery | JSON] = []
+    for item in _parse_items(queries):
+        if not isinstance(item, _Item):
+            parsed.append(item)
+            continue
+        # model_copy(update=...) without its checks: both sizes are set fields already.
+        model = item.settings.__copy__()
+        model.__dict__["input_size"], model.__dict__["output_size"] = item.input_size, item.output_size
+        parsed.append(model)
+    return parsed
+
+
+class _Item(NamedTuple):
+    """A valid item: its sizes, as ``SearchQuery`` holds them, and a model with its settings,
+    shared by the items that share them (its own sizes are the first such item's)."""
+
+    settings: SearchQuery
+    input_size: int | tuple[int, ...]
+    output_size: int | tuple[int, ...]
+
+
+def _parse_items(queries: Sequence[Any]) -> list[_Item | JSON]:
     """Each item as ``SearchQuery`` validates it, or its error item.
 
     A search item's fields are checked each on its own (no rule joins two of them), so the sizes of
     every item are checked at once by ``SEARCH_SIZES``, natively, and the other fields (the
     settings: bounds, objective, page, channels) once per distinct settings: a batch's items mostly
-    share theirs. An item refused by either goes through ``SearchQuery`` whole, whose validators
-    word the error (and answer it, should they accept it after all).
+    share theirs, and share one model of them. An item refused by either goes through
+    ``SearchQuery`` whole, whose validators word the error (and answer it, should they accept it
+    after all).
     """
     try:
         SEARCH_SIZES.validate_python(queries)
@@ -286,32 +312,26 @@ def parse_search_items(queries: Sequence[Any]) -> list[SearchQuery | JSON]:
     else:
         refused = set()
     settings: dict[bytes, SearchQuery | None] = {}
-    parsed: list[SearchQuery | JSON] = []
+    parsed: list[_Item | JSON] = []
     for n, query in enumerate(queries):
-        model: SearchQuery | None = None
         key = _settings_key(query) if n not in refused and type(query) is dict else None
         if key is not None:
             shared = settings.get(key)
             if shared is not None:
-                # model_copy(update=...) without its checks: both sizes are set fields already.
-                model = shared.__copy__()
-                model.__dict__["input_size"] = _as_size(query["input_size"])
-                model.__dict__["output_size"] = _as_size(query["output_size"])
-            elif key not in settings:
-                try:
-                    model = SearchQuery.model_validate(query)
-                except ValidationError as exc:
-                    settings[key] = None
-                    parsed.append(_error_item(exc))
-                    continue
-                settings[key] = model
-        if model is None:
-            try:
-                model = SearchQuery.model_validate(query)
-            except ValidationError as exc:
-                parsed.append(_error_item(exc))
+                parsed.append(_Item(shared, _as_size(query["input_size"]), _as_size(query["output_size"])))
                 continue
-        parsed.append(model)
+            if key in settings:  # these settings were refused: their error item, worded once more
+                key = None
+        try:
+            model = SearchQuery.model_validate(query)
+        except ValidationError as exc:
+            if key is not None:
+                settings[key] = None
+            parsed.append(_error_item(exc))
+            continue
+        if key is not None:
+            settings[key] = model
+        parsed.append(_Item(model, model.input_size, model.output_size))
     return parsed
 
 
@@ -325,28 +345,35 @@ def answer_search_batch(
     ranking work is capped by the per-request ``budget.max_work``: ``batch_too_large`` before any
     settings group is ranked past it.
     """
-    parsed = parse_search_items(queries)
+    parsed = _parse_items(queries)
     results: list[JSON | None] = [None] * len(parsed)
-    groups: dict[int, list[tuple[int, SearchQuery]]] = {}
+    groups: dict[int, list[tuple[int, tuple[Dims, Dims]]]] = {}
+    models: dict[int, SearchQuery] = {}
     bounds_of: dict[int, SearchBounds] = {}
     work = 0
     for n, item in enumerate(parsed):
-        if not isinstance(item, SearchQuery):
+        if not isinstance(item, _Item):
             results[n] = item
             continue
-        # Items that share their settings share one validated model's bound fields.
-        settings = id(item.kernel_size)
+        model = item.settings
+        settings = id(model)
         bounds = bounds_of.get(settings)
         if bounds is None:
-            bounds = bounds_of[settings] = search_bounds(item)
-        ndim = search_ndim(item)
+            bounds = bounds_of[settings] = search_bounds(model)
+            models[settings] = model
+        ndim = _ndim(item.input_size, item.output_size)
         # An item over its own budget fails alone (as /v1/search would) and costs the batch nothing.
         over = triple_budget_error(bounds, ndim, budget.max_triples)
-        if over is None:
-            groups.setdefault(settings, []).append((n, item))
-            work += bounds.triple_count * ndim  # search_work
-        else:
+        if over is not None:
             results[n] = _error_item(over)
+            continue
+        try:
+            sizes = _item_sizes(item.input_size, item.output_size)
+        except SolverError as exc:  # as answer_search would refuse the item, before it searches
+            results[n] = _error_item(exc)
+            continue
+        groups.setdefault(settings, []).append((n, sizes))
+        work += bounds.triple_count * ndim  # search_work
     if work > max_work:
         raise SolverError(
             "batch_too_large",
@@ -357,19 +384,19 @@ def answer_search_batch(
     ranking = BatchWork(budget.max_work)
     for settings, members in groups.items():
         checkpoint()
-        bounds = bounds_of[settings]
+        model, bounds = models[settings], bounds_of[settings]
         try:
-            found = _search_group(members, bounds, budget, ranking)
+            found = _search_group(model, [sizes for _, sizes in members], bounds, budget, ranking)
         except (SolverError, CancelledError):
             raise
         except Exception:
             # A fault in the shared pass: each item is searched alone below, so that one item's
             # fault fails that item only (issue 14).
-            found = [(None, None)] * len(members)
-        for (n, item), (result, sizes) in zip(members, found, strict=True):
+            found = [None] * len(members)
+        for (n, sizes), result in zip(members, found, strict=True):
             try:
                 results[n] = answer_search(
-                    item, budget, basic=basic, bounds=bounds, result=result, sizes=sizes
+                    model, budget, basic=basic, bounds=bounds, result=result, sizes=sizes
                 )
             except SolverError as exc:
                 results[n] = _error_item(exc)
@@ -380,43 +407,41 @@ def answer_search_batch(
     return [result for result in results if result is not None]
 
 
+def _item_sizes(input_size: int | tuple[int, ...], output_size: int | tuple[int, ...]) -> tuple[Dims, Dims]:
+    """``_sizes`` of an item's sizes; two bare ints (most items) are 2-D without the general path."""
+    if type(input_size) is int and type(output_size) is int:
+        return (input_size, input_size), (output_size, output_size)
+    ndim = ndim_of(input_size=input_size, output_size=output_size)
+    return dims(input_size, ndim, "input_size"), dims(output_size, ndim, "output_size")
+
+
 def _search_group(
-    members: list[tuple[int, SearchQuery]], bounds: SearchBounds, budget: Budget, ranking: BatchWork
-) -> list[tuple[SearchResult | SolverError | None, tuple[Dims, Dims] | None]]:
-    """The solver's answers to items sharing their settings, searched as one batch, with the sizes
-    searched; None where ``answer_search`` answers without searching (a channel rule blocks,
-    latency, sizes that disagree)."""
-    first = members[0][1]
+    model: SearchQuery,
+    queries: list[tuple[Dims, Dims]],
+    bounds: SearchBounds,
+    budget: Budget,
+    ranking: BatchWork,
+) -> list[SearchResult | SolverError | None]:
+    """The solver's answers to items sharing their settings (``model``'s), searched as one batch;
+    None where ``answer_search`` answers without searching (a channel rule blocks, latency)."""
     if (
-        first.objective == "latency"
-        or channel_reason(first)
-        or groups_refusal(first.portable_to, first.groups)
+        model.objective == "latency"
+        or channel_reason(model)
+        or groups_refusal(model.portable_to, model.groups)
     ):
-        return [(None, None)] * len(members)
-    queries: list[tuple[Dims, Dims]] = []
-    searched: list[int] = []
-    for at, (_, item) in enumerate(members):
-        try:
-            queries.append(_sizes(item))
-        except SolverError:
-            continue
-        searched.append(at)
-    found: list[tuple[SearchResult | SolverError | None, tuple[Dims, Dims] | None]] = [(None, None)] * len(
-        members
+        return [None] * len(queries)
+    return list(
+        search_many(
+            queries,
+            bounds=bounds,
+            tie_dims=model.tie_dims,
+            objective=model.objective,
+            offset=model.offset,
+            limit=model.limit,
+            budget=budget,
+            batch_work=ranking,
+        )
     )
-    answers = search_many(
-        queries,
-        bounds=bounds,
-        tie_dims=first.tie_dims,
-        objective=first.objective,
-        offset=first.offset,
-        limit=first.limit,
-        budget=budget,
-        batch_work=ranking,
-    )
-    for at, query, answer in zip(searched, queries, answers, strict=True):
-        found[at] = (answer, query)
-    return found
 
 
 def search_batch_json(queries: Sequence[Any], budget: Budget, *, max_work: int, basic: bool = True) -> bytes:

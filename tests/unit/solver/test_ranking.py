@@ -178,3 +178,19 @@ def test_every_objective_is_a_total_order_stable_across_pages(  # type: ignore[n
     keys = [(c.score, c.layer) for c in whole]
     assert keys == sorted(keys)
     assert len(set(keys)) == len(keys)
+
+
+def test_a_tied_space_of_many_small_groups_is_sorted_and_pages_as_the_histogram_does() -> None:
+    """A 1-pixel input makes every stride a group: past 256 layers, such a space is still sorted
+    (bucketing costs per group), up to 256 layers per group, 16 groups' worth at most."""
+    space = build_space((1, 1), (2, 2), SearchBounds(), max_triples=10**6, max_options=10**6)
+    assert 256 < space.total <= 256 * min(len(space.groups), 16)
+    ranked = rank_space(space)
+    assert ranked._sorted is not None
+    assert ranked._root is None
+    bucketed = rank_space(space, sort_below=0)
+    assert bucketed._root is not None
+    for offset in (0, 7, 250, 295):
+        page = [(c.rank, c.score, c.layer) for c in ranked.page(offset=offset, limit=10)]
+        assert page == [(c.rank, c.score, c.layer) for c in bucketed.page(offset=offset, limit=10)]
+    assert rank_space(space, sort_below=space.total // 16 - 1)._root is not None  # the bound holds

@@ -229,3 +229,22 @@ def test_the_nearest_sizes_examples_count_against_the_batch_ranking_budget() -> 
     with pytest.raises(SolverError) as refused:
         search_many(unreachable, bounds=SearchBounds(), batch_work=BatchWork(spent.spent - 1))
     assert refused.value.code == "batch_too_large"
+
+
+def test_a_kept_square_space_is_ranked_again_by_each_objective_as_a_fresh_one() -> None:
+    """Tied square spaces are kept with their tables, and ranking keeps each objective's layout
+    of them: ranking one again, under any objective in any order, pages as a fresh copy does."""
+    from service.solver.enumeration import SearchSpace
+
+    bounds = SearchBounds(kernel_size=Bound(1, 6), stride=Bound(1, 4), dilation=Bound(1, 2))
+    kept = build_space((5, 5), (11, 11), bounds, max_triples=10**6, max_options=10**6)
+    assert kept is build_space((5, 5), (11, 11), bounds, max_triples=10**6, max_options=10**6)
+    for objective in ["balanced", "cost", "quality", "balanced", "conventional", "cost"]:
+        fresh = SearchSpace(kept.input_size, kept.output_size, True, kept.groups, kept.work)
+        page = rank_spaces([kept], objective)[0].page(offset=3, limit=40)
+        alone = rank_space(fresh, objective).page(offset=3, limit=40)
+        assert [(c.rank, c.score, c.layer) for c in page] == [(c.rank, c.score, c.layer) for c in alone]
+        reference = fully_sorted(kept, OBJECTIVES[objective])[3:43]
+        assert [(c.score, c.layer) for c in page] == reference
+    with pytest.raises(SolverError, match="exceed the budget"):  # kept, the budget still applies
+        build_space((5, 5), (11, 11), bounds, max_triples=10**6, max_options=kept.total // 2)
