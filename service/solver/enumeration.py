@@ -340,8 +340,9 @@ class _Solved(NamedTuple):
         )
 
     def tied(self, input_size: Dims, output_size: Dims) -> SearchSpace:
-        """The tied space of square sizes whose every dimension is this table's pair (immutable:
-        the same sizes recur across requests, and a nearest size serves many)."""
+        """The tied space of square sizes whose every dimension is this table's pair, kept (the same
+        sizes recur across requests, and a nearest size serves many): its value never changes, only
+        what ranking keeps with it (``ranking_cache``)."""
         ndim = len(input_size)
         space = self.square.get(ndim)
         if space is None:
@@ -351,9 +352,11 @@ class _Solved(NamedTuple):
 
 
 # Tables are pure functions of (input, output, bounds) and small ones recur (an input size meets
-# many outputs, a nearest size many requests): kept, up to 64 options each (at most ~50 MB in all).
-# Callers never mutate one.
-_TABLES: Memo[_Solved] = Memo(max_entries=1 << 13, max_item=64)
+# many outputs, a nearest size many requests): kept, up to 64 options each. Callers never mutate
+# one; ranking adds to a kept square space's ranking_cache, so a table grows with the
+# dimensionalities and objectives it serves: ~32 KB for a 50-option table serving all 3 and 4
+# (~14 KB bare), so at most ~130 MB in all, against the API container's 512 MiB limit.
+_TABLES: Memo[_Solved] = Memo(max_entries=1 << 12, max_item=64)
 
 
 def _solve_pair(

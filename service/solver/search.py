@@ -61,7 +61,7 @@ class SearchResult(NamedTuple):
     ranked: RankedSpace
     candidates: list[RankedCandidate]
     reason: str | None = None
-    nearest: Sequence[NearestSize] = ()
+    nearest: tuple[NearestSize, ...] = ()
 
     @property
     def total(self) -> int:
@@ -233,7 +233,7 @@ def _explain_many(
             if example is not None:  # else no portable size within reach: none offered
                 nearest.append(NearestSize(direction, size, example))
         results[query] = (
-            failed if failed is not None else SearchResult(_space(ranked[query]), [], reason, nearest)
+            failed if failed is not None else SearchResult(_space(ranked[query]), [], reason, tuple(nearest))
         )
     return results
 

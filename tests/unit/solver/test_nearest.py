@@ -122,4 +122,4 @@ def test_a_nearest_size_that_ports_nowhere_ends_the_search() -> None:
     result = search((27, 27), (256, 256), bounds=bounds, objective="conventional")
     assert result.total == 0
     assert result.reason is not None
-    assert result.nearest == []
+    assert result.nearest == ()
