@@ -19,6 +19,7 @@ Writes bench/results/latest.json and prints a Markdown table for the README.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import http.client
 import json
@@ -28,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -277,13 +279,20 @@ SECTIONS = (
 )
 
 
-def settle_client_heap() -> None:
-    """Each section starts with this process's heap out of the collector's way: what earlier
-    sections left (torch, their answers) otherwise made a full collection that happened to fall in
-    one timed JSON decode cost 21-80 ms instead of 8 (the 74 ms search batch of one full run), while
-    the server's own time stayed the same. Both sides of every comparison run after it alike."""
+@contextlib.contextmanager
+def client_collector_paused() -> Iterator[None]:
+    """A section runs with this process's cyclic collector paused (after one collection): what
+    earlier sections left (torch, their answers) otherwise made a full collection that happened to
+    fall in one timed JSON decode cost 21-80 ms instead of 8 (the 74 ms search batch of one full
+    run), while the server's own time stayed the same. (``gc.freeze()`` was tried: it made full
+    collections more frequent, the frozen objects no longer counting towards their threshold.)
+    Both sides of every comparison run under it alike; the client makes no cycles worth freeing."""
     gc.collect()
-    gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def main() -> None:
@@ -295,8 +304,8 @@ def main() -> None:
         ("shape_many", shape_many),
     ):
         if name in wanted:
-            settle_client_heap()
-            results[name] = run_here()
+            with client_collector_paused():
+                results[name] = run_here()
     with running_service() as url:
         for name, run in (
             ("search_vs_meta_loop", search_vs_meta),
@@ -307,8 +316,8 @@ def main() -> None:
             ("verification", verification),
         ):
             if name in wanted:
-                settle_client_heap()
-                results[name] = run(url)
+                with client_collector_paused():
+                    results[name] = run(url)
     out = HERE / "results"
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -355,8 +355,10 @@ class _Solved(NamedTuple):
 # many outputs, a nearest size many requests): kept, up to 64 options each. Callers never mutate
 # one; ranking adds to a kept square space's ranking_cache, so a table grows with the
 # dimensionalities and objectives it serves: ~32 KB for a 50-option table serving all 3 and 4
-# (~14 KB bare), so at most ~130 MB in all, against the API container's 512 MiB limit.
-_TABLES: Memo[_Solved] = Memo(max_entries=1 << 12, max_item=64)
+# (~14 KB bare), so at most ~260 MB in all, within the API container's 512 MiB limit (a process
+# starts near 80 MB); ~27 MB on a realistic mix. 4,096 entries were tried: a mix of varied single
+# searches (bench `throughput`) then evicted a 1,000-search batch's tables, doubling its time.
+_TABLES: Memo[_Solved] = Memo(max_entries=1 << 13, max_item=64)
 
 
 def _solve_pair(
