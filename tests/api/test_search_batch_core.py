@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.testclient import TestClient
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from service.api.answers.search import answer_search, answer_search_batch, parse_search_items
+from service.api.answers.search import SearchItem, answer_search, answer_search_batch, parse_search_items
 from service.api.config import Settings
 from service.api.main import create_app
 from service.solver import limits
@@ -53,14 +53,24 @@ def _validated(query: Any) -> SearchQuery | str:
 
 @settings(max_examples=300)
 @given(_ITEMS)
+# Items sharing their settings share one model: each must still get its own sizes.
+@example(
+    [
+        {"input_size": 3, "output_size": 7},
+        {"input_size": [2, 5], "output_size": 14},
+        {"input_size": 1, "output_size": 2},
+    ]
+)
 def test_items_are_parsed_exactly_as_search_query_parses_each(items: list[Any]) -> None:
     for item, parsed in zip(items, parse_search_items(items), strict=True):
         alone = _validated(item)
         if isinstance(alone, SearchQuery):
-            assert isinstance(parsed, SearchQuery)
-            assert parsed.model_dump() == alone.model_dump()
+            assert isinstance(parsed, SearchItem)
+            # The settings' model is shared by the items that share them; the sizes are the item's.
+            sizes = {"input_size": parsed.input_size, "output_size": parsed.output_size}
+            assert parsed.settings.model_copy(update=sizes).model_dump() == alone.model_dump()
         else:
-            assert not isinstance(parsed, SearchQuery)
+            assert not isinstance(parsed, SearchItem)
             assert parsed["error"]["code"] == "invalid_request"
 
 

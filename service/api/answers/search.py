@@ -272,21 +272,7 @@ def _settings_key(query: dict[str, Any]) -> bytes | None:
         return None
 
 
-def parse_search_items(queries: Sequence[Any]) -> list[SearchQuery | JSON]:
-    """Each item as ``SearchQuery`` validates it, or its error item (``_parse_items``)."""
-    parsed: list[SearchQuery | JSON] = []
-    for item in _parse_items(queries):
-        if not isinstance(item, _Item):
-            parsed.append(item)
-            continue
-        # model_copy(update=...) without its checks: both sizes are set fields already.
-        model = item.settings.__copy__()
-        model.__dict__["input_size"], model.__dict__["output_size"] = item.input_size, item.output_size
-        parsed.append(model)
-    return parsed
-
-
-class _Item(NamedTuple):
+class SearchItem(NamedTuple):
     """A valid item: its sizes, as ``SearchQuery`` holds them, and a model with its settings,
     shared by the items that share them (its own sizes are the first such item's)."""
 
@@ -295,7 +281,7 @@ class _Item(NamedTuple):
     output_size: int | tuple[int, ...]
 
 
-def _parse_items(queries: Sequence[Any]) -> list[_Item | JSON]:
+def parse_search_items(queries: Sequence[Any]) -> list[SearchItem | JSON]:
     """Each item as ``SearchQuery`` validates it, or its error item.
 
     A search item's fields are checked each on its own (no rule joins two of them), so the sizes of
@@ -312,13 +298,15 @@ def _parse_items(queries: Sequence[Any]) -> list[_Item | JSON]:
     else:
         refused = set()
     settings: dict[bytes, SearchQuery | None] = {}
-    parsed: list[_Item | JSON] = []
+    parsed: list[SearchItem | JSON] = []
     for n, query in enumerate(queries):
         key = _settings_key(query) if n not in refused and type(query) is dict else None
         if key is not None:
             shared = settings.get(key)
             if shared is not None:
-                parsed.append(_Item(shared, _as_size(query["input_size"]), _as_size(query["output_size"])))
+                parsed.append(
+                    SearchItem(shared, _as_size(query["input_size"]), _as_size(query["output_size"]))
+                )
                 continue
             if key in settings:  # these settings were refused: their error item, worded once more
                 key = None
@@ -331,7 +319,7 @@ def _parse_items(queries: Sequence[Any]) -> list[_Item | JSON]:
             continue
         if key is not None:
             settings[key] = model
-        parsed.append(_Item(model, model.input_size, model.output_size))
+        parsed.append(SearchItem(model, model.input_size, model.output_size))
     return parsed
 
 
@@ -345,14 +333,14 @@ def answer_search_batch(
     ranking work is capped by the per-request ``budget.max_work``: ``batch_too_large`` before any
     settings group is ranked past it.
     """
-    parsed = _parse_items(queries)
+    parsed = parse_search_items(queries)
     results: list[JSON | None] = [None] * len(parsed)
     groups: dict[int, list[tuple[int, tuple[Dims, Dims]]]] = {}
     models: dict[int, SearchQuery] = {}
     bounds_of: dict[int, SearchBounds] = {}
     work = 0
     for n, item in enumerate(parsed):
-        if not isinstance(item, _Item):
+        if not isinstance(item, SearchItem):
             results[n] = item
             continue
         model = item.settings
