@@ -27,7 +27,7 @@ from typing import Literal
 import numpy as np
 
 from service.solver.cancel import checkpoint
-from service.solver.enumeration import DimParams, SearchSpace
+from service.solver.enumeration import DimParams, SearchSpace, is_square
 from service.solver.memo import Memo
 from service.solver.overlap import DimOverlap, dim_overlap, periodic_pattern
 
@@ -593,7 +593,7 @@ def _sort_same_ndim(spaces: Sequence[SearchSpace], ndim: int, objective: Objecti
         first = len(store)
         slot: dict[int, int] = {}
         cell_space.extend([n] * len(space.groups))
-        if space.tie_dims and len(set(sizes)) == 1:
+        if space.tie_dims and is_square(space.input_size) and is_square(space.output_size):
             # Tied and square: every dimension holds the same tuple (build_space), placed once.
             options, scores, offsets, lengths = _square_layout(space, objective)
             base = len(store)

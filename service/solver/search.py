@@ -216,7 +216,7 @@ def _explain_many(
         failed: SolverError | None = None
         for direction, size in sizes:
             example = examples[input_size, size]
-            if example is None and len(set(size)) == 1:
+            if example is None and is_square(size):
                 # portable_to: the nearest size PyTorch reaches may port nowhere; the nearest portable
                 # one lies further out (its layers are a subset). Square sizes step outwards.
                 step = -1 if direction == "below" else 1
