@@ -169,9 +169,10 @@ def read_column(values: Sequence[Any], *, neutral: int, lo: int, hi: int, arrays
     int), or, where ``arrays``, an array of 1 to MAX_SPATIAL_DIMS of them, within ``lo..hi``.
 
     A batch carries 10,000 items, so a field is read for all of them at once: a column of bare
-    ints by numpy; one with arrays as its JSON text (``_read_text``), which costs a few passes of
-    numpy over bytes instead of a dozen passes of Python over 10,000 objects. Values that are
-    neither an int nor an array of ints (floats, bools, strings...) are rare and read one by one.
+    ints by numpy; any other column from its JSON text (``_read_text``), which costs a few passes
+    of numpy over bytes instead of a dozen passes of Python over 10,000 objects. The values that
+    text does not show as an int or an array of ints (floats, bools, strings...) are rare and read
+    one by one.
 
     >>> column = read_column([7, [2, 3.0], "7", [], 0, [4, 5]], neutral=1, lo=1, hi=9)
     >>> column.values.tolist()
@@ -180,31 +181,24 @@ def read_column(values: Sequence[Any], *, neutral: int, lo: int, hi: int, arrays
     ([0, 2, 0, 0, 0, 2], [False, False, True, True, True, False])
     """
     count = len(values)
-    kinds = set(map(type, values))
-    if kinds <= {int}:
+    if set(map(type, values)) <= {int}:
         scalars = _int64(list(values))
         out = np.repeat(scalars[:, None], MAX_DIMS, axis=1)
         length = np.zeros(count, dtype=np.int64)
         malformed = (scalars < lo) | (scalars > hi)
     else:
-        plain: set[type] = {int, list} if arrays else {int}
-        odd = [] if kinds <= plain else _rows_of_other_types(values, plain)
-        text = _plain_text(list(values), odd)
-        weird: list[int] = []
-        if text is None:  # an int past 64 bits: every value read one by one
-            odd = list(range(count))
+        try:
+            read = _read_text(orjson.dumps(list(values)), count, neutral, arrays=arrays)
+        except orjson.JSONEncodeError:  # an int past 64 bits
+            read = None
+        if read is None:  # see _read_text: every value is read one by one
             out = np.full((count, MAX_DIMS), neutral, dtype=np.int64)
             length = np.zeros(count, dtype=np.int64)
+            odd = range(count)
         else:
-            read = _read_text(text, count, neutral)
-            if read is None:  # nested arrays or brackets in strings: every value read one by one
-                odd = list(range(count))
-                out = np.full((count, MAX_DIMS), neutral, dtype=np.int64)
-                length = np.zeros(count, dtype=np.int64)
-            else:
-                out, length, weird = read
+            out, length, odd = read
         malformed = np.zeros(count, dtype=np.bool_)
-        for n in odd + weird:
+        for n in odd:
             malformed[n] = not _read_value(
                 values[n], out[n], length[n : n + 1], arrays=arrays, neutral=neutral
             )
@@ -221,93 +215,99 @@ def any_dim(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
     return rows
 
 
-def _rows_of_other_types(values: Sequence[Any], plain: set[type]) -> list[int]:
-    # map over the set's __contains__ runs no bytecode per value.
-    is_plain = np.fromiter(map(plain.__contains__, map(type, values)), dtype=np.bool_, count=len(values))
-    rows: list[int] = np.flatnonzero(~is_plain).tolist()
-    return rows
-
-
-def _plain_text(values: list[Any], odd: list[int]) -> bytes | None:
-    """The JSON text of ``values`` with the ``odd`` values replaced by 0 (they are read one by one
-    instead); None when an int is past 64 bits (orjson refuses it)."""
-    for n in odd:
-        values[n] = 0
-    try:
-        return orjson.dumps(values)
-    except orjson.JSONEncodeError:
-        return None
-
-
-_POWERS = 10 ** np.arange(19, dtype=np.int64)
+def _runs(bounds: npt.NDArray[np.intp], size: int) -> npt.NDArray[np.bool_]:
+    """A mask of ``size`` bytes, True in [bounds[0], bounds[1]], [bounds[2], bounds[3]]... (pairs
+    of sorted positions, both ends inside; runs never overlap, so a sum of int8 steps holds)."""
+    steps = np.zeros(size + 1, dtype=np.int8)
+    steps[bounds[0::2]] = 1
+    steps[bounds[1::2] + 1] = -1
+    mask: npt.NDArray[np.bool_] = np.add.accumulate(steps[:-1], dtype=np.int8).view(np.bool_)
+    return mask
 
 
 def _read_text(
-    text: bytes, count: int, neutral: int
+    text: bytes, count: int, neutral: int, *, arrays: bool = True
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], list[int]] | None:
-    """The numbers of ``count`` values from their compact JSON text (orjson's: no spaces), each an
-    int or an array, as ``read_column``'s values and lengths; also the values whose text holds
-    anything but ints and arrays of ints (floats, true, null, strings), to be read one by one.
-    None when arrays nest or a string holds brackets that split values: then nothing is read.
+    """The numbers of ``count`` values from their compact JSON text (orjson's), as
+    ``read_column``'s values and lengths, and the values it does not show as an int or an array
+    of ints (floats, literals, strings, objects, empty or long arrays; with ``arrays`` false, any
+    array), to be read one by one. None, and nothing read, when a container holds another or a
+    string holds an escape.
 
-    The brackets give each byte its depth, a comma at depth 0 ends a value, one at depth 1 an
-    array's entry, and digits are summed into numbers by their powers of ten: a few numpy passes
-    over the bytes.
+    Strings are blanked first. Containers then never nest, so brackets alternate and mark the
+    bytes inside them, a comma outside them ends a value, and digit runs are numbers: whole-array
+    passes of numpy over bytes, and a few more over the numbers.
 
-    >>> values, length, weird = _read_text(b"[7,[12,-3],[],[1,2.5],[1,2,3,4],9]", 6, 1)
-    >>> values[[0, 1, 5]].tolist(), length[[0, 1, 5]].tolist(), weird
-    ([[7, 7, 7], [12, -3, 1], [9, 9, 9]], [0, 2, 0], [2, 3, 4])
+    >>> values, length, odd = _read_text(b'[7,[12,-3],[],[1,2.5],[1,2,3,4],"[9,",{},9]', 8, 1)
+    >>> values[[0, 1, 7]].tolist(), length[[0, 1, 7]].tolist(), odd
+    ([[7, 7, 7], [12, -3, 1], [9, 9, 9]], [0, 2, 0], [2, 3, 4, 5, 6])
     """
     body = np.frombuffer(text, dtype=np.uint8)[1:-1]
-    depth = np.cumsum((body == ord("[")).view(np.int8) - (body == ord("]")).view(np.int8), dtype=np.int32)
-    if len(body) and (depth.max() > 1 or depth.min() < 0):
-        return None
+    size = len(body)
+    out = np.full((count, MAX_DIMS), neutral, dtype=np.int64)
+    if not count:
+        return out, np.zeros(0, dtype=np.int64), []
+    if b'"' in text:
+        if b"\\" in text:  # an escaped quote would end a string early
+            return None
+        quotes = np.flatnonzero(body == ord('"'))
+        body = np.where(_runs(quotes, size), np.uint8(ord("x")), body)  # 'x' is no number
+    opening = (body == ord("[")) | (body == ord("{"))
+    closing = (body == ord("]")) | (body == ord("}"))
+    brackets = np.flatnonzero(opening | closing)
+    if not (opening[brackets[0::2]].all() and closing[brackets[1::2]].all()):
+        return None  # a container in a container
+    inside = _runs(brackets, size)
     comma = body == ord(",")
-    between = comma & (depth == 0)  # the commas between values
-    row = np.cumsum(between, dtype=np.int32)
-    if count and row[-1] != count - 1:
+    ends = np.flatnonzero(comma & ~inside)  # the commas between values
+    if len(ends) != count - 1:
         return None
-    starts = np.concatenate(([0], np.flatnonzero(between) + 1)) if count else np.zeros(0, np.intp)
+    spans = np.diff(ends, prepend=-1, append=size - 1)
+    row = np.repeat(np.arange(count, dtype=np.int32), spans)
     digit = (body - np.uint8(ord("0"))) < 10
-    before = np.concatenate(([False], digit[:-1]))
-    first = np.flatnonzero(digit & ~before)
+    first = np.flatnonzero(digit & ~np.concatenate(([False], digit[:-1])))
     last = np.flatnonzero(digit & ~np.concatenate((digit[1:], [False])))
-    places = np.flatnonzero(digit)
     digits = last - first + 1
-    # Each digit times its power of ten, summed per number; past 18 digits a number only needs to
-    # read as out of range.
-    power = np.repeat(last, digits) - places
-    terms = (body[places] - ord("0")).astype(np.int64) * _POWERS[np.minimum(power, 18)]
-    numbers = np.add.reduceat(terms, np.cumsum(digits) - digits) if len(first) else terms
+    numbers = (body[first] - np.uint8(ord("0"))).astype(np.int64)
+    # Place by place, for the numbers that long; past 18 digits a number only needs to read as out
+    # of range.
+    for place in range(1, min(int(digits.max(initial=0)), 18)):
+        longer = np.flatnonzero(digits > place)
+        numbers[longer] = numbers[longer] * 10 + (body[first[longer] + place] - np.uint8(ord("0")))
     numbers[digits > 18] = _HUGE
     negative = (first > 0) & (body[np.maximum(first - 1, 0)] == ord("-"))
-    numbers = np.where(negative, -numbers, numbers)
+    numbers[negative] *= -1
     owner = row[first]
-    in_array = depth[first] == 1
-    inner = np.cumsum(comma & (depth == 1), dtype=np.int32)
-    position = inner[first] - inner[starts[owner]]
-    length = np.bincount(owner[in_array], minlength=count).astype(np.int64)
-    out = np.full((count, MAX_DIMS), neutral, dtype=np.int64)
+    in_array = inside[first]
     # A bare number fills its whole row, as ``broadcast`` repeats it; an entry fills its place.
-    flat = out.reshape(-1)
-    bare = owner[~in_array] * MAX_DIMS
-    for dim in range(MAX_DIMS):
-        flat[bare + dim] = numbers[~in_array]
-    kept = in_array & (position < MAX_DIMS)
-    flat[owner[kept] * MAX_DIMS + position[kept]] = numbers[kept]
+    bare = owner[~in_array]
+    out[bare] = numbers[~in_array, None]
+    entries = owner[in_array]
+    length = np.bincount(entries, minlength=count).astype(np.int64)
+    # An array's entries come one after another, so an entry's place is how many of the entries
+    # just before it share its array: counted up to MAX_DIMS, where places stop being kept.
+    place = np.zeros(len(entries), dtype=np.intp)
+    for back in range(1, MAX_DIMS + 1):
+        place[back:] += entries[back:] == entries[:-back]
+    slots, entered = entries * MAX_DIMS + place, numbers[in_array]
+    kept = place < MAX_DIMS
+    if not kept.all():
+        slots, entered = slots[kept], entered[kept]
+    out.reshape(-1)[slots] = entered
     known = digit | comma | (body == ord("-")) | (body == ord("[")) | (body == ord("]"))
-    weird = np.zeros(count, dtype=np.bool_)
-    weird[row[~known]] = True
-    if count:
-        weird |= (length == 0) & (body[starts] == ord("["))
-    weird |= length > MAX_DIMS
-    return out, length, np.flatnonzero(weird).tolist()
+    odd = np.zeros(count, dtype=np.bool_)
+    odd[row[~known]] = True
+    is_array = np.zeros(count, dtype=np.bool_)
+    is_array[row[brackets[0::2]]] = True
+    odd |= (length == 0) & is_array if arrays else is_array
+    odd |= length > MAX_DIMS
+    return out, length, np.flatnonzero(odd).tolist()
 
 
 def _read_value(
     value: Any, row: npt.NDArray[np.int64], length: npt.NDArray[np.int64], *, arrays: bool, neutral: int
 ) -> bool:
-    """One value that ``_read_text`` could not read, into its ``row`` and ``length``; False when it
+    """One value that ``_read_text`` did not read, into its ``row`` and ``length``; False when it
     is not an int or an array of 1 to MAX_SPATIAL_DIMS ints."""
     number = whole_number(value)
     if number is not None:

@@ -39,13 +39,29 @@ _ODD = [
     [[2]],
     [[2], 3],
     [2, [3]],
+    [-5, 3],
+    "[3],[4",
+    'a"b]',
+    "a\\b,[",
+    "é[",
+    {"a": [1, 2]},
+    {"a": "b,c"},
+    [{"a": 1}],
+    ["3", 4],
 ]
+# Any JSON value, as a request may hold it (strings with brackets, commas and escapes among them).
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=4),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner, max_size=2),
+    max_leaves=6,
+)
 _SCALAR = st.one_of(st.integers(-2, 12), st.sampled_from(_ODD))
 _VALUE = st.one_of(
     st.integers(-2, 12),
     st.lists(st.integers(-2, 12), min_size=1, max_size=MAX_SPATIAL_DIMS),
     st.lists(_SCALAR, max_size=MAX_SPATIAL_DIMS + 1),
     st.sampled_from(_ODD),
+    _JSON,
 )
 
 
@@ -64,6 +80,7 @@ def _alone(value: Any, *, arrays: bool) -> tuple[list[int], int, bool]:
 @example([[1, 2], 2**64, [3, 2**63]], True)
 @example([[1, 2], [3.0, 4], [True], [[5]], [], [1, 2, 3, 4], ["7"], [None]], True)
 @example([3, [2, 2]], False)
+@example([[1, 2], '"[', 4, ["]", 5], {"k": [6, 7]}, [8]], True)
 def test_a_value_reads_the_same_in_bulk_as_alone(values: list[Any], arrays: bool) -> None:
     column = read_column(values, neutral=_NEUTRAL, lo=_LO, hi=_HI, arrays=arrays)
     for n, value in enumerate(values):
