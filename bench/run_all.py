@@ -31,9 +31,10 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
+import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -165,13 +166,30 @@ def large_space() -> dict[str, Any]:
     return {"total": total, "first_page_median_ms": round(statistics.median(timings) * 1000, 2)}
 
 
-def _post(connection: http.client.HTTPConnection, path: str, body: Any) -> tuple[Any, float]:
-    """The decoded answer and the server's own time for it (its Server-Timing header), in ms."""
+class _Exchange(NamedTuple):
+    payload: Any
+    server_ms: float  # the server's own time for it (its Server-Timing header)
+    exchange_s: float  # sending the request and reading the answer's bytes
+    decode_s: float  # json.loads of the answer
+    decode_orjson_s: float  # orjson.loads of the same bytes
+
+
+def _post(connection: http.client.HTTPConnection, path: str, body: Any) -> _Exchange:
+    """One call; the answer is decoded twice, by the standard library and by orjson, each timed."""
+    start = time.perf_counter()
     connection.request("POST", path, json.dumps(body), {"content-type": "application/json"})
     response = connection.getresponse()
-    payload = json.loads(response.read())
+    raw = response.read()
+    exchange_s = time.perf_counter() - start
+    start = time.perf_counter()
+    payload = json.loads(raw)
+    decode_s = time.perf_counter() - start
+    start = time.perf_counter()
+    orjson.loads(raw)
+    decode_orjson_s = time.perf_counter() - start
     assert response.status == 200, payload
-    return payload, float(response.getheader("server-timing", "app;dur=nan").split("dur=")[1])
+    server_ms = float(response.getheader("server-timing", "app;dur=nan").split("dur=")[1])
+    return _Exchange(payload, server_ms, exchange_s, decode_s, decode_orjson_s)
 
 
 def batches(url: str) -> dict[str, Any]:
@@ -191,13 +209,14 @@ def batches(url: str) -> dict[str, Any]:
     # Twice each, alternating, and the second of each kept: both then find the solver's per-layer
     # caches equally warm.
     for _ in range(2):
-        start = time.perf_counter()
-        batch, batch_server_ms = _post(connection, "/v1/search/batch", {"queries": batch_items})
-        batch_s = time.perf_counter() - start
-        start = time.perf_counter()
-        singles = [_post(connection, "/v1/search", query)[0] for query in searches]
-        one_by_one_s = time.perf_counter() - start
-    assert batch["results"] == singles
+        batch = _post(connection, "/v1/search/batch", {"queries": batch_items})
+        singles = [_post(connection, "/v1/search", query) for query in searches]
+    assert batch.payload["results"] == [single.payload for single in singles]
+    batch_s = batch.exchange_s + batch.decode_s
+    one_by_one_s = sum(single.exchange_s + single.decode_s for single in singles)
+    # The same calls, had the client decoded with orjson.
+    batch_orjson_s = batch.exchange_s + batch.decode_orjson_s
+    one_by_one_orjson_s = sum(single.exchange_s + single.decode_orjson_s for single in singles)
     shapes = [
         {
             "input_size": 1 + n % 64,
@@ -211,17 +230,20 @@ def batches(url: str) -> dict[str, Any]:
     shape_server_ms, shape_http_s = [], []
     for _ in range(4):
         start = time.perf_counter()
-        answer, server_ms = _post(connection, "/v1/shape/batch", {"queries": shapes})
+        answer = _post(connection, "/v1/shape/batch", {"queries": shapes})
         shape_http_s.append(time.perf_counter() - start)
-        shape_server_ms.append(server_ms)
-        assert len(answer["results"]) == len(shapes)
+        shape_server_ms.append(answer.server_ms)
+        assert len(answer.payload["results"]) == len(shapes)
     connection.close()
     return {
         "search_1000_one_by_one_s": round(one_by_one_s, 3),
         "search_1000_batch_s": round(batch_s, 3),
-        "search_1000_batch_server_ms": round(batch_server_ms, 1),
+        "search_1000_batch_server_ms": round(batch.server_ms, 1),
         "batch_speedup": round(one_by_one_s / batch_s, 2),
-        "search_empty_share": round(sum(1 for r in singles if r["total"] == 0) / len(singles), 2),
+        "search_1000_one_by_one_orjson_s": round(one_by_one_orjson_s, 3),
+        "search_1000_batch_orjson_s": round(batch_orjson_s, 3),
+        "batch_speedup_orjson": round(one_by_one_orjson_s / batch_orjson_s, 2),
+        "search_empty_share": round(sum(1 for r in singles if r.payload["total"] == 0) / len(singles), 2),
         "shape_10000_server_ms_cold": round(shape_server_ms[0], 1),
         "shape_10000_server_ms_best": round(min(shape_server_ms[1:]), 1),
         "shape_10000_http_ms_best": round(min(shape_http_s[1:]) * 1000, 1),

@@ -194,7 +194,7 @@ def read_column(values: Sequence[Any], *, neutral: int, lo: int, hi: int, arrays
         if read is None:  # see _read_text: every value is read one by one
             out = np.full((count, MAX_DIMS), neutral, dtype=np.int64)
             length = np.zeros(count, dtype=np.int64)
-            odd = range(count)
+            odd: Sequence[int] = range(count)
         else:
             out, length, odd = read
         malformed = np.zeros(count, dtype=np.bool_)
@@ -271,9 +271,9 @@ def _read_text(
     numbers = (body[first] - np.uint8(ord("0"))).astype(np.int64)
     # Place by place, for the numbers that long; past 18 digits a number only needs to read as out
     # of range.
-    for place in range(1, min(int(digits.max(initial=0)), 18)):
-        longer = np.flatnonzero(digits > place)
-        numbers[longer] = numbers[longer] * 10 + (body[first[longer] + place] - np.uint8(ord("0")))
+    for at in range(1, min(int(digits.max(initial=0)), 18)):
+        longer = np.flatnonzero(digits > at)
+        numbers[longer] = numbers[longer] * 10 + (body[first[longer] + at] - np.uint8(ord("0")))
     numbers[digits > 18] = _HUGE
     negative = (first > 0) & (body[np.maximum(first - 1, 0)] == ord("-"))
     numbers[negative] *= -1
