@@ -296,18 +296,29 @@ def is_square(size: Dims) -> bool:
     return size.count(size[0]) == len(size)
 
 
-def _check_options(option_count: int, work: int, max_options: int, max_work: int | None) -> None:
-    if option_count > max_options:
+def _check_options(
+    option_count: int, work: int, max_options: int | None, max_work: int | None, *, so_far: bool = False
+) -> None:
+    """The option and ranking-work budgets, the one rule for a whole space and for a table being
+    listed (``so_far``: listing stops at the first option past a budget, so the counts are only
+    lower bounds and the message says "more than")."""
+    if max_options is not None and option_count > max_options:
+        if so_far:
+            counted = f"more than {max_options:,} valid per-dimension options (the budget)"
+        else:
+            counted = f"{option_count:,} valid per-dimension options exceed the budget of {max_options:,}"
         raise SolverError(
-            "space_too_large",
-            f"{option_count:,} valid per-dimension options exceed the budget of {max_options:,}; "
-            "narrow kernel_size, stride, dilation, padding or output_padding",
+            "space_too_large", f"{counted}; narrow kernel_size, stride, dilation, padding or output_padding"
         )
     if max_work is not None and work > max_work:
+        if so_far:
+            cost = f"ranking these options would take more than the budget of {max_work:,} units of work"
+        else:
+            cost = f"ranking these {option_count:,} options would take {work:,} units of work"
+        budget = ":" if so_far else f"; the budget is {max_work:,}:"
         raise SolverError(
             "space_too_large",
-            f"ranking these {option_count:,} options would take {work:,} units of work (large strides "
-            f"and kernels cost more); the budget is {max_work:,}: narrow stride or kernel_size",
+            f"{cost} (large strides and kernels cost more){budget} narrow stride or kernel_size",
         )
 
 
@@ -408,19 +419,7 @@ def _solve_pair_uncached(
                 if pads:
                     options += len(pads)
                     work += _ranking_work(k, s, len(pads))
-                    if max_options is not None and options > max_options:
-                        raise SolverError(
-                            "space_too_large",
-                            f"more than {max_options:,} valid per-dimension options (the budget); "
-                            "narrow kernel_size, stride, dilation, padding or output_padding",
-                        )
-                    if max_work is not None and work > max_work:
-                        raise SolverError(
-                            "space_too_large",
-                            f"ranking these options would take more than the budget of {max_work:,} "
-                            "units of work (large strides and kernels cost more): narrow stride or "
-                            "kernel_size",
-                        )
+                    _check_options(options, work, max_options, max_work, so_far=True)
                     base = (input_size - 1) * s + reach
                     table[k, s, d] = tuple(DimParams(k, s, d, p, 2 * p - base) for p in pads)
     return table

@@ -338,6 +338,7 @@ def answer_search_batch(
     groups: dict[int, list[tuple[int, tuple[Dims, Dims]]]] = {}
     models: dict[int, SearchQuery] = {}
     bounds_of: dict[int, SearchBounds] = {}
+    unsearched: dict[int, bool] = {}
     work = 0
     for n, item in enumerate(parsed):
         if not isinstance(item, SearchItem):
@@ -349,18 +350,23 @@ def answer_search_batch(
         if bounds is None:
             bounds = bounds_of[settings] = search_bounds(model)
             models[settings] = model
-        ndim = _ndim(item.input_size, item.output_size)
-        # An item over its own budget fails alone (as /v1/search would) and costs the batch nothing.
-        over = triple_budget_error(bounds, ndim, budget.max_triples)
-        if over is not None:
-            results[n] = _error_item(over)
-            continue
         try:
             sizes = _item_sizes(item.input_size, item.output_size)
         except SolverError as exc:  # as answer_search would refuse the item, before it searches
             results[n] = _error_item(exc)
             continue
         groups.setdefault(settings, []).append((n, sizes))
+        if settings not in unsearched:
+            unsearched[settings] = answered_without_search(model)
+        if unsearched[settings]:  # answer_search refuses or answers it; no budget applies
+            continue
+        ndim = len(sizes[0])
+        # An item over its own budget fails alone (as /v1/search would) and costs the batch nothing.
+        over = triple_budget_error(bounds, ndim, budget.max_triples)
+        if over is not None:
+            results[n] = _error_item(over)
+            groups[settings].pop()
+            continue
         work += bounds.triple_count * ndim  # search_work
     if work > max_work:
         raise SolverError(
@@ -403,6 +409,15 @@ def _item_sizes(input_size: int | tuple[int, ...], output_size: int | tuple[int,
     return dims(input_size, ndim, "input_size"), dims(output_size, ndim, "output_size")
 
 
+def answered_without_search(model: SearchQuery) -> bool:
+    """``answer_search`` refuses the objective (latency) or answers from a channel rule alone."""
+    return bool(
+        model.objective == "latency"
+        or channel_reason(model)
+        or groups_refusal(model.portable_to, model.groups)
+    )
+
+
 def _search_group(
     model: SearchQuery,
     queries: list[tuple[Dims, Dims]],
@@ -412,11 +427,7 @@ def _search_group(
 ) -> list[SearchResult | SolverError | None]:
     """The solver's answers to items sharing their settings (``model``'s), searched as one batch;
     None where ``answer_search`` answers without searching (a channel rule blocks, latency)."""
-    if (
-        model.objective == "latency"
-        or channel_reason(model)
-        or groups_refusal(model.portable_to, model.groups)
-    ):
+    if answered_without_search(model):
         return [None] * len(queries)
     return list(
         search_many(
