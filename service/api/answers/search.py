@@ -170,7 +170,12 @@ def answer_search(
             "only; use 'balanced', 'quality', 'cost' or 'conventional' here",
             field="objective",
         )
-    blocked = channel_reason(request) or groups_refusal(request.portable_to, request.groups)
+    # A batch searches only settings that no channel rule blocks (answered_without_search).
+    blocked = (
+        None
+        if result is not None
+        else channel_reason(request) or groups_refusal(request.portable_to, request.groups)
+    )
     if blocked:
         # Like /v1/shape, a rule PyTorch enforces is an answer: nothing in the space is valid.
         answer = _full_answer(request, input_size, output_size, 0, [], blocked, [])
