@@ -164,15 +164,20 @@ def _int64(values: list[int]) -> npt.NDArray[np.int64]:
         return np.array([max(-_HUGE, min(_HUGE, value)) for value in values], dtype=np.int64)
 
 
+# From this many values on, a column other than bare ints is read from its JSON text.
+BULK_FROM = 32
+
+
 def read_column(values: Sequence[Any], *, neutral: int, lo: int, hi: int, arrays: bool = True) -> Column:
     """Many items' values of one field at once: each an int, a whole-number float (read as the
     int), or, where ``arrays``, an array of 1 to MAX_SPATIAL_DIMS of them, within ``lo..hi``.
 
     A batch carries 10,000 items, so a field is read for all of them at once: a column of bare
-    ints by numpy; any other column from its JSON text (``_read_text``), which costs a few passes
-    of numpy over bytes instead of a dozen passes of Python over 10,000 objects. The values that
-    text does not show as an int or an array of ints (floats, bools, strings...) are rare and read
-    one by one.
+    ints by numpy; any other column of ``BULK_FROM`` values or more from its JSON text
+    (``_read_text``), which costs a few passes of numpy over bytes instead of a dozen passes of
+    Python over 10,000 objects. The values that text does not show as an int or an array of ints
+    (floats, bools, strings...) are rare and read one by one, as are the few values of a shorter
+    column.
 
     >>> column = read_column([7, [2, 3.0], "7", [], 0, [4, 5]], neutral=1, lo=1, hi=9)
     >>> column.values.tolist()
@@ -188,10 +193,16 @@ def read_column(values: Sequence[Any], *, neutral: int, lo: int, hi: int, arrays
         malformed = (scalars < lo) | (scalars > hi)
     else:
         try:
-            read = _read_text(orjson.dumps(list(values)), count, neutral, arrays=arrays)
+            # A few values (a single request's) are read one by one: the text's numpy passes cost a
+            # few microseconds each, whatever the length.
+            read = (
+                _read_text(orjson.dumps(list(values)), count, neutral, arrays=arrays)
+                if count >= BULK_FROM
+                else None
+            )
         except orjson.JSONEncodeError:  # an int past 64 bits
             read = None
-        if read is None:  # see _read_text: every value is read one by one
+        if read is None:  # every value read one by one (see _read_text for when it reads none)
             out = np.full((count, MAX_DIMS), neutral, dtype=np.int64)
             length = np.zeros(count, dtype=np.int64)
             odd: Sequence[int] = range(count)

@@ -1,6 +1,6 @@
-"""``read_column`` reads most values in bulk (bare ints by numpy, arrays of ints from their JSON
-text) and the rest one by one (``_read_value``): a value reads the same in either way, wherever
-it lies in a column and whatever lies beside it."""
+"""``read_column`` reads a batch's values in bulk (bare ints by numpy, anything else from its JSON
+text) and the rest, and a short column's, one by one (``_read_value``): a value reads the same in
+either way, wherever it lies in a column and whatever lies beside it."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from service.solver.limits import MAX_SPATIAL_DIMS
-from service.solver.sizes import _read_value, read_column
+from service.solver.sizes import BULK_FROM, _read_value, read_column
 
 _NEUTRAL, _LO, _HI = 1, 1, 9
 _ODD = [
@@ -82,6 +82,9 @@ def _alone(value: Any, *, arrays: bool) -> tuple[list[int], int, bool]:
 @example([3, [2, 2]], False)
 @example([[1, 2], '"[', 4, ["]", 5], {"k": [6, 7]}, [8]], True)
 def test_a_value_reads_the_same_in_bulk_as_alone(values: list[Any], arrays: bool) -> None:
+    # As long as a batch's column, so that it is read in bulk: each value then recurs at several
+    # places, beside other values each time.
+    values = values * -(-BULK_FROM // len(values)) if values else values
     column = read_column(values, neutral=_NEUTRAL, lo=_LO, hi=_HI, arrays=arrays)
     for n, value in enumerate(values):
         row, length, malformed = _alone(value, arrays=arrays)
@@ -117,14 +120,16 @@ def test_a_value_reads_the_same_in_bulk_as_alone(values: list[Any], arrays: bool
     ],
 )
 def test_odd_values_beside_plain_ones(value: Any, expected: tuple[list[int], int] | None) -> None:
-    column = read_column([[1, 2], value, 5], neutral=_NEUTRAL, lo=_LO, hi=_HI)
-    assert column.values[[0, 2]].tolist() == [[1, 2, 1], [5, 5, 5]]
-    assert column.malformed.tolist() == [False, expected is None, False]
-    if expected is not None:
-        assert (column.values[1].tolist(), int(column.length[1])) == expected
+    for filler in (0, BULK_FROM):  # alone, and in a batch's column (read in bulk)
+        column = read_column([[1, 2], value, 5, *[[3]] * filler], neutral=_NEUTRAL, lo=_LO, hi=_HI)
+        assert column.values[[0, 2]].tolist() == [[1, 2, 1], [5, 5, 5]]
+        assert column.malformed.tolist() == [False, expected is None, False, *[False] * filler]
+        if expected is not None:
+            assert (column.values[1].tolist(), int(column.length[1])) == expected
 
 
 def test_without_arrays_an_array_is_malformed() -> None:
-    column = read_column([3, [3], 4.0], neutral=1, lo=1, hi=9, arrays=False)
-    assert column.malformed.tolist() == [False, True, False]
-    assert column.values[:, 0].tolist() == [3, 1, 4]
+    for filler in (0, BULK_FROM):
+        column = read_column([3, [3], 4.0, *[5] * filler], neutral=1, lo=1, hi=9, arrays=False)
+        assert column.malformed.tolist() == [False, True, False, *[False] * filler]
+        assert column.values[:, 0].tolist() == [3, 1, 4, *[5] * filler]
