@@ -136,7 +136,7 @@ class Column(NamedTuple):
     ``values`` has shape (n, MAX_SPATIAL_DIMS): a bare int repeated along its row, an array
     padded with the field's neutral value. ``length`` is an array's length (0 for a bare int).
     ``malformed`` marks the values that are not an int, or an array of 1 to MAX_SPATIAL_DIMS
-    ints, within the field's range; their rows hold the neutral value.
+    ints, within the field's range; their rows hold the neutral value and their length is 0.
     """
 
     values: npt.NDArray[np.int64]
@@ -166,6 +166,8 @@ def _int64(values: list[int]) -> npt.NDArray[np.int64]:
 
 # From this many values on, a column other than bare ints is read from its JSON text.
 BULK_FROM = 32
+# What parsed JSON holds; a tuple or an int subclass (not from JSON) is read one by one, as alone.
+_JSON_TYPES = {int, float, str, bool, type(None), list, dict}
 
 
 def read_column(values: Sequence[Any], *, neutral: int, lo: int, hi: int, arrays: bool = True) -> Column:
@@ -177,7 +179,8 @@ def read_column(values: Sequence[Any], *, neutral: int, lo: int, hi: int, arrays
     (``_read_text``), which costs a few passes of numpy over bytes instead of a dozen passes of
     Python over 10,000 objects. The values that text does not show as an int or an array of ints
     (floats, bools, strings...) are rare and read one by one, as are the few values of a shorter
-    column.
+    column. ``values`` are parsed JSON; a column holding anything else (a tuple, an int subclass)
+    is read one by one.
 
     >>> column = read_column([7, [2, 3.0], "7", [], 0, [4, 5]], neutral=1, lo=1, hi=9)
     >>> column.values.tolist()
@@ -186,7 +189,8 @@ def read_column(values: Sequence[Any], *, neutral: int, lo: int, hi: int, arrays
     ([0, 2, 0, 0, 0, 2], [False, False, True, True, True, False])
     """
     count = len(values)
-    if set(map(type, values)) <= {int}:
+    kinds = set(map(type, values))
+    if kinds <= {int}:
         scalars = _int64(list(values))
         out = np.repeat(scalars[:, None], MAX_DIMS, axis=1)
         length = np.zeros(count, dtype=np.int64)
@@ -197,7 +201,7 @@ def read_column(values: Sequence[Any], *, neutral: int, lo: int, hi: int, arrays
             # few microseconds each, whatever the length.
             read = (
                 _read_text(orjson.dumps(list(values)), count, neutral, arrays=arrays)
-                if count >= BULK_FROM
+                if count >= BULK_FROM and kinds <= _JSON_TYPES
                 else None
             )
         except orjson.JSONEncodeError:  # an int past 64 bits
@@ -215,6 +219,7 @@ def read_column(values: Sequence[Any], *, neutral: int, lo: int, hi: int, arrays
             )
         malformed |= any_dim((out < lo) | (out > hi))
     out[malformed] = neutral
+    length[malformed] = 0
     return Column(values=out, length=length, malformed=malformed)
 
 
@@ -228,7 +233,8 @@ def any_dim(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
 
 def _runs(bounds: npt.NDArray[np.intp], size: int) -> npt.NDArray[np.bool_]:
     """A mask of ``size`` bytes, True in [bounds[0], bounds[1]], [bounds[2], bounds[3]]... (pairs
-    of sorted positions, both ends inside; runs never overlap, so a sum of int8 steps holds)."""
+    of sorted positions, both ends inside, such as a text's quotes; runs never overlap, so a sum
+    of int8 steps holds)."""
     steps = np.zeros(size + 1, dtype=np.int8)
     steps[bounds[0::2]] = 1
     steps[bounds[1::2] + 1] = -1
@@ -239,19 +245,20 @@ def _runs(bounds: npt.NDArray[np.intp], size: int) -> npt.NDArray[np.bool_]:
 def _read_text(
     text: bytes, count: int, neutral: int, *, arrays: bool = True
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], list[int]] | None:
-    """The numbers of ``count`` values from their compact JSON text (orjson's), as
+    r"""The numbers of ``count`` values from their compact JSON text (orjson's), as
     ``read_column``'s values and lengths, and the values it does not show as an int or an array
-    of ints (floats, literals, strings, objects, empty or long arrays; with ``arrays`` false, any
-    array), to be read one by one. None, and nothing read, when a container holds another or a
-    string holds an escape.
+    of ints (floats, literals, strings, objects, nested, empty or long arrays; with ``arrays``
+    false, any array), to be read one by one. None, and nothing read, should the text not split
+    into ``count`` values.
 
-    Strings are blanked first. Containers then never nest, so brackets alternate and mark the
-    bytes inside them, a comma outside them ends a value, and digit runs are numbers: whole-array
-    passes of numpy over bytes, and a few more over the numbers.
+    Strings are blanked first (their escapes paired off as JSON reads them). Each byte's depth
+    then comes from the brackets, a comma at depth 0 ends a value, and digit runs are numbers:
+    whole-array passes of numpy over bytes, and a few more over the numbers.
 
-    >>> values, length, odd = _read_text(b'[7,[12,-3],[],[1,2.5],[1,2,3,4],"[9,",{},9]', 8, 1)
-    >>> values[[0, 1, 7]].tolist(), length[[0, 1, 7]].tolist(), odd
-    ([[7, 7, 7], [12, -3, 1], [9, 9, 9]], [0, 2, 0], [2, 3, 4, 5, 6])
+    >>> text = orjson.dumps([7, [12, -3], [], [1, 2.5], [1, 2, 3, 4], '[9,\\"]', [[5]], {'a': [1]}, 9])
+    >>> values, length, odd = _read_text(text, 9, 1)
+    >>> values[[0, 1, 8]].tolist(), length[[0, 1, 8]].tolist(), odd
+    ([[7, 7, 7], [12, -3, 1], [9, 9, 9]], [0, 2, 0], [2, 3, 4, 5, 6, 7])
     """
     body = np.frombuffer(text, dtype=np.uint8)[1:-1]
     size = len(body)
@@ -259,18 +266,19 @@ def _read_text(
     if not count:
         return out, np.zeros(0, dtype=np.int64), []
     if b'"' in text:
-        if b"\\" in text:  # an escaped quote would end a string early
-            return None
+        if b"\\" in text:
+            # Escapes pair off from the left, as JSON reads them: escaped backslashes first, then
+            # escaped quotes; every quote left opens or closes a string. The length stays the same.
+            text = text.replace(b"\\\\", b"xx").replace(b'\\"', b"xx")
+            body = np.frombuffer(text, dtype=np.uint8)[1:-1]
         quotes = np.flatnonzero(body == ord('"'))
         body = np.where(_runs(quotes, size), np.uint8(ord("x")), body)  # 'x' is no number
     opening = (body == ord("[")) | (body == ord("{"))
     closing = (body == ord("]")) | (body == ord("}"))
-    brackets = np.flatnonzero(opening | closing)
-    if not (opening[brackets[0::2]].all() and closing[brackets[1::2]].all()):
-        return None  # a container in a container
-    inside = _runs(brackets, size)
+    # An opening bracket is inside what it opens, a closing one outside what it closes.
+    depth = np.cumsum(opening.view(np.int8) - closing.view(np.int8), dtype=np.int16)
     comma = body == ord(",")
-    ends = np.flatnonzero(comma & ~inside)  # the commas between values
+    ends = np.flatnonzero(comma & (depth == 0))  # the commas between values
     if len(ends) != count - 1:
         return None
     spans = np.diff(ends, prepend=-1, append=size - 1)
@@ -289,10 +297,11 @@ def _read_text(
     negative = (first > 0) & (body[np.maximum(first - 1, 0)] == ord("-"))
     numbers[negative] *= -1
     owner = row[first]
-    in_array = inside[first]
+    level = depth[first]
+    in_array = level == 1
     # A bare number fills its whole row, as ``broadcast`` repeats it; an entry fills its place.
-    bare = owner[~in_array]
-    out[bare] = numbers[~in_array, None]
+    bare = level == 0
+    out[owner[bare]] = numbers[bare, None]
     entries = owner[in_array]
     length = np.bincount(entries, minlength=count).astype(np.int64)
     # An array's entries come one after another, so an entry's place is how many of the entries
@@ -308,8 +317,9 @@ def _read_text(
     known = digit | comma | (body == ord("-")) | (body == ord("[")) | (body == ord("]"))
     odd = np.zeros(count, dtype=np.bool_)
     odd[row[~known]] = True
+    odd[row[depth > 1]] = True  # a container in a container
     is_array = np.zeros(count, dtype=np.bool_)
-    is_array[row[brackets[0::2]]] = True
+    is_array[row[opening & (depth == 1)]] = True
     odd |= (length == 0) & is_array if arrays else is_array
     odd |= length > MAX_DIMS
     return out, length, np.flatnonzero(odd).tolist()

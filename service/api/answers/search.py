@@ -160,7 +160,8 @@ def answer_search(
     full view or, with ``basic``, the basic one (views.basic_search of the full answer).
     ``bounds``: the request's ``search_bounds``, when the caller has them already; ``result``: the
     solver's answer to it, when a batch has searched it already (``search_many``), with ``sizes``,
-    its sizes as ``search_many`` had them."""
+    its sizes as ``search_many`` had them. A batch searches only settings that no channel rule
+    blocks (``answered_without_search``), so with a ``result`` those rules are not checked again."""
     input_size, output_size = _sizes(request) if sizes is None else sizes
     if request.objective == "latency":
         # Only /v1/search can measure (see api.verification); batches and solver calls cannot.
@@ -170,7 +171,6 @@ def answer_search(
             "only; use 'balanced', 'quality', 'cost' or 'conventional' here",
             field="objective",
         )
-    # A batch searches only settings that no channel rule blocks (answered_without_search).
     blocked = (
         None
         if result is not None
@@ -360,19 +360,18 @@ def answer_search_batch(
         except SolverError as exc:  # as answer_search would refuse the item, before it searches
             results[n] = _error_item(exc)
             continue
-        groups.setdefault(settings, []).append((n, sizes))
         if settings not in unsearched:
             unsearched[settings] = answered_without_search(model)
-        if unsearched[settings]:  # answer_search refuses or answers it; no budget applies
-            continue
-        ndim = len(sizes[0])
-        # An item over its own budget fails alone (as /v1/search would) and costs the batch nothing.
-        over = triple_budget_error(bounds, ndim, budget.max_triples)
-        if over is not None:
-            results[n] = _error_item(over)
-            groups[settings].pop()
-            continue
-        work += bounds.triple_count * ndim  # search_work
+        if not unsearched[settings]:  # else answer_search refuses or answers it: no budget applies
+            ndim = len(sizes[0])
+            # An item over its own budget fails alone (as /v1/search would) and costs the batch
+            # nothing.
+            over = triple_budget_error(bounds, ndim, budget.max_triples)
+            if over is not None:
+                results[n] = _error_item(over)
+                continue
+            work += bounds.triple_count * ndim  # search_work
+        groups.setdefault(settings, []).append((n, sizes))
     if work > max_work:
         raise SolverError(
             "batch_too_large",

@@ -4,6 +4,7 @@ either way, wherever it lies in a column and whatever lies beside it."""
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
 import numpy as np
@@ -90,7 +91,9 @@ def test_a_value_reads_the_same_in_bulk_as_alone(values: list[Any], arrays: bool
         row, length, malformed = _alone(value, arrays=arrays)
         got = (column.values[n].tolist(), int(column.length[n]), bool(column.malformed[n]))
         assert got[2] == malformed, value
-        if not malformed:
+        if malformed:
+            assert got[:2] == ([_NEUTRAL] * MAX_SPATIAL_DIMS, 0), value
+        else:
             assert got == (row, length, malformed), value
 
 
@@ -133,3 +136,15 @@ def test_without_arrays_an_array_is_malformed() -> None:
         column = read_column([3, [3], 4.0, *[5] * filler], neutral=1, lo=1, hi=9, arrays=False)
         assert column.malformed.tolist() == [False, True, False, *[False] * filler]
         assert column.values[:, 0].tolist() == [3, 1, 4, *[5] * filler]
+
+
+class _Three(enum.IntEnum):
+    THREE = 3
+
+
+@pytest.mark.parametrize("value", [(2, 3), _Three.THREE])
+def test_values_not_from_json_read_as_alone(value: Any) -> None:
+    """orjson writes a tuple as an array and an IntEnum as an int; alone, neither is a size."""
+    for filler in (0, BULK_FROM):
+        column = read_column([value, *[[3]] * filler], neutral=_NEUTRAL, lo=_LO, hi=_HI)
+        assert column.malformed.tolist() == [True, *[False] * filler]
