@@ -250,4 +250,7 @@ def shape_batch_json(queries: Sequence[Any], *, basic: bool = True) -> bytes:
 
 def answer_shape(request: ShapeRequest) -> JSON:
     """The /v1/shape answer, a dict shaped as ShapeResponse or ShapeBasicResponse."""
-    return shape_answer(request.model_dump(exclude={"view"}), basic=request.view == "basic")
+    # Fields at their defaults are left out: the batch reader fills those columns without reading them.
+    return shape_answer(
+        request.model_dump(exclude={"view"}, exclude_defaults=True), basic=request.view == "basic"
+    )
