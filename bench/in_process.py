@@ -1,4 +1,4 @@
-"""Per-request cost of /healthz and /v1/search through the ASGI app, without HTTP.
+"""Per-request cost of /healthz, /v1/search and a single /v1/shape through the ASGI app, without HTTP.
 
 The throughput benchmark (wrk over HTTP) mixes the app's cost with uvicorn's and wrk's on two
 shared cores; this one calls the app in-process with hand-made ASGI scopes, so the application's
@@ -71,9 +71,20 @@ def _queries(count: int, seed: int) -> list[bytes]:
     return bodies
 
 
+# A single /v1/shape in the full view (what a person asks), with bare ints and with per-dimension
+# lists: a batch of one, through the same column reader as the NAS filter's 10,000 layers.
+_SHAPES = {
+    "shape_ints_us": json.dumps({"input_size": 7, "kernel_size": 4, "stride": 2, "padding": 1}).encode(),
+    "shape_lists_us": json.dumps(
+        {"input_size": [7, 9], "kernel_size": [3, 4], "stride": [2, 2], "padding": [1, 0]}
+    ).encode(),
+}
+
+
 async def _measure(rounds: int, per_round: int) -> dict[str, float]:
     app = create_app()
     best = {"bare_healthz_us": float("inf"), "healthz_us": float("inf"), "search_us": float("inf")}
+    best.update(dict.fromkeys(_SHAPES, float("inf")))
     singles: list[float] = []
     async with app.router.lifespan_context(app):
         for body in _queries(300, seed=99):  # warm-up
@@ -91,6 +102,11 @@ async def _measure(rounds: int, per_round: int) -> dict[str, float]:
                 assert await _call(app, "/v1/search", body) == 200
                 singles.append(time.perf_counter() - began)
             best["search_us"] = min(best["search_us"], (time.perf_counter() - start) / per_round * 1e6)
+            for name, body in _SHAPES.items():
+                start = time.perf_counter()
+                for _ in range(per_round):
+                    assert await _call(app, "/v1/shape", body) == 200
+                best[name] = min(best[name], (time.perf_counter() - start) / per_round * 1e6)
     singles.sort()
     # Issue 13: a single default search (full view), each timed alone: its median and 99th percentile.
     best["search_p50_us"] = singles[len(singles) // 2] * 1e6
