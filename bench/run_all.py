@@ -30,18 +30,17 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import httpx
-import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._server import bare_app, running_service
 from bench.in_process import asgi_costs
-from bench.nas_filter import nas_filter
+from bench.nas_filter import decode_both, nas_filter
 from bench.shape_many import shape_many
 
 HERE = Path(__file__).resolve().parent
@@ -178,12 +177,6 @@ class _Exchange(NamedTuple):
 _CALLS = itertools.count()
 
 
-def _timed(loads: Callable[[bytes], Any], raw: bytes) -> tuple[Any, float]:
-    start = time.perf_counter()
-    payload = loads(raw)
-    return payload, time.perf_counter() - start
-
-
 def _post(connection: http.client.HTTPConnection, path: str, body: Any) -> _Exchange:
     """One call; the answer is decoded twice, by the standard library and by orjson, each timed,
     each first on every other call (the second decode finds the bytes in the CPU's caches)."""
@@ -192,12 +185,7 @@ def _post(connection: http.client.HTTPConnection, path: str, body: Any) -> _Exch
     response = connection.getresponse()
     raw = response.read()
     exchange_s = time.perf_counter() - start
-    if next(_CALLS) % 2:
-        _, decode_orjson_s = _timed(orjson.loads, raw)
-        payload, decode_s = _timed(json.loads, raw)
-    else:
-        payload, decode_s = _timed(json.loads, raw)
-        _, decode_orjson_s = _timed(orjson.loads, raw)
+    payload, decode_s, decode_orjson_s = decode_both(raw, orjson_first=bool(next(_CALLS) % 2))
     assert response.status == 200, payload
     server_ms = float(response.getheader("server-timing", "app;dur=nan").split("dur=")[1])
     return _Exchange(payload, server_ms, exchange_s, decode_s, decode_orjson_s)
